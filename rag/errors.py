@@ -1,0 +1,45 @@
+"""Exceptions the library raises. Only the CLI and UI turn them into messages."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class SettingsError(RagError, ValueError):
+    """A setting has a value that cannot work."""
+
+
+class InputError(RagError):
+    """A raw input file cannot be read or parsed.
+
+    The message always names the file, and the line where one applies.
+    """
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexError_(RagError):
+    """The index folder is missing, damaged or incompatible."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    """The index was built with another embedding model or format."""
+
+
+class ModelLoadError(RagError):
+    """An embedding model (or other model) could not be loaded."""
+
+
+class GeneratorError(RagError):
+    """The optional LLM endpoint failed or timed out."""
