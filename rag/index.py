@@ -1,0 +1,197 @@
+"""The index: a folder of plain files, written whole and swapped in atomically.
+
+    manifest.json   model id, dimension, counts, format version, source files
+    articles.jsonl  one Article per line
+    chunks.jsonl    one Chunk per line; row i matches vectors row i
+    vectors.npy     float32, L2-normalized (inner product = cosine)
+    faiss.index     only for the approximate (HNSW) index of large archives
+    keyword/        BM25 (bm25s), jieba user dictionary, document frequencies
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexMismatch, IndexMissing
+from .keyword import KeywordIndex
+from .records import Article, Chunk
+
+FORMAT_VERSION = 1
+#: Above this many chunks an HNSW graph replaces exact search.
+ANN_THRESHOLD = 200_000
+
+
+@dataclass
+class Index:
+    """Everything retrieval needs, in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    keyword: KeywordIndex
+    _faiss: Any = field(default=None, repr=False)
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        return self.manifest.get("files", {})
+
+    def row(self, chunk_id: str) -> int | None:
+        if not self._rows:
+            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
+        return self._rows.get(chunk_id)
+
+    @property
+    def faiss(self):
+        if self._faiss is None:
+            self._faiss = _faiss_index(self.path, self.vectors)
+        return self._faiss
+
+    def search_dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the ``k`` nearest chunks."""
+        if not self.chunks:
+            return []
+        k = min(k, len(self.chunks))
+        scores, rows = self.faiss.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    @classmethod
+    def load(cls, path: Path, model_id: str | None = None) -> "Index":
+        """Load an index folder; refuse one built with another model or format."""
+        path = Path(path)
+        _recover(path)
+        manifest_file = path / "manifest.json"
+        if not manifest_file.exists():
+            raise IndexMissing(f"no index at {path}: run `rag ingest corpus/` first")
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index at {path} has format {manifest.get('format_version')}, this version "
+                f"reads {FORMAT_VERSION}: delete it and ingest again")
+        if model_id is not None and manifest["model"] != model_id:
+            raise IndexMismatch(
+                f"index at {path} was built with embedding model {manifest['model']!r}, "
+                f"but the settings name {model_id!r}: use that model (RAG_EMBED_MODEL) "
+                f"or build a new index with --index")
+        articles = {a.id: a for a in map(Article.from_dict, _read_jsonl(path / "articles.jsonl"))}
+        chunks = [Chunk.from_dict(d) for d in _read_jsonl(path / "chunks.jsonl")]
+        vectors = np.load(path / "vectors.npy", mmap_mode="r") if chunks else \
+            np.zeros((0, manifest["dim"]), np.float32)
+        keyword = KeywordIndex.load(path / "keyword")
+        return cls(path, manifest, articles, chunks, np.asarray(vectors), keyword)
+
+    def save(self, path: Path | None = None) -> None:
+        """Write the whole index to a temporary sibling folder, then swap it in."""
+        target = Path(path or self.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
+        tmp.mkdir()
+        try:
+            self.manifest.update(
+                format_version=FORMAT_VERSION, n_articles=len(self.articles),
+                n_chunks=len(self.chunks), dim=int(self.vectors.shape[1]),
+                faiss="hnsw" if len(self.chunks) > ANN_THRESHOLD else "flat",
+                written=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in self.articles.values()))
+            _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in self.chunks))
+            np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
+            if len(self.chunks) > ANN_THRESHOLD:
+                import faiss
+
+                faiss.write_index(build_faiss(self.vectors), str(tmp / "faiss.index"))
+            self.keyword.save(tmp / "keyword")
+            # The manifest is written last: a folder without one is never loaded.
+            (tmp / "manifest.json").write_text(
+                json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+            _swap(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.path = target
+        self._faiss = None
+
+
+def build_faiss(vectors: np.ndarray, hnsw_m: int = 32):
+    """Exact inner-product search, or HNSW above ANN_THRESHOLD vectors."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if len(vectors) > ANN_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _faiss_index(path: Path, vectors: np.ndarray):
+    stored = path / "faiss.index"
+    if stored.exists():
+        import faiss
+
+        index = faiss.read_index(str(stored))
+        index.hnsw.efSearch = 64
+        return index
+    return build_faiss(vectors)
+
+
+def _swap(new: Path, target: Path) -> None:
+    # Two renames: the old folder stays whole until the new one is in place,
+    # and _recover() finishes the job if we are killed between them.
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(target: Path) -> None:
+    old = target.with_name(target.name + ".old")
+    if not (target / "manifest.json").exists() and (old / "manifest.json").exists():
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(old, target)
+
+
+def empty_index(path: Path, model_id: str, dim: int, settings_fingerprint: dict[str, Any]) -> Index:
+    """A new, empty index for ``model_id``."""
+    from .keyword import Tokenizer
+
+    manifest = {"format_version": FORMAT_VERSION, "model": model_id, "dim": dim,
+                "chunking": settings_fingerprint, "files": {}}
+    return Index(Path(path), manifest, {}, [], np.zeros((0, dim), np.float32),
+                 KeywordIndex(Tokenizer(), None, {}, 0))
+
+
+def _read_jsonl(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False))
+            fh.write("\n")

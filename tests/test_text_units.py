@@ -1,0 +1,133 @@
+"""Sentence splitting, chunking, periods, fusion, question types, follow-ups, citations."""
+
+from datetime import date
+
+import pytest
+
+from rag.chunk import approx_token_counter, chunk_article
+from rag.cite import drop_dangling, format_reference, unsupported_numbers
+from rag.conversation import resolve_followup
+from rag.fusion import minmax, rrf, term_coverage, weighted
+from rag.periods import passage_years, period_match, question_period
+from rag.qtype import answer_spans, question_type
+from rag.records import Article, Citation
+from rag.sentences import sentences, split_sentences
+
+pytestmark = pytest.mark.unit
+
+
+def test_sentences_keep_closing_quotes_and_numbers_whole():
+    text = "“村里好久没那么热闹了！”村民说。全市地区生产总值增长4.1%，居全省第2位；收购价252元/百公斤。"
+    assert sentences(text) == [
+        "“村里好久没那么热闹了！”",
+        "村民说。",
+        "全市地区生产总值增长4.1%，居全省第2位；",
+        "收购价252元/百公斤。",
+    ]
+
+
+def test_sentence_offsets_point_into_the_text():
+    text = "第一句。\n  第二句话！第三句"
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["第一句。", "第二句话！", "第三句"]
+
+
+def test_overlong_sentence_is_cut_at_a_comma():
+    text = "，".join(["很长的一段话"] * 80) + "。"
+    spans = split_sentences(text, max_chars=100)
+    assert all(b - a <= 100 for a, b in spans)
+    assert "".join(text[a:b] for a, b in spans) == text
+
+
+def _article(body: str, headline: str = "标题") -> Article:
+    return Article(id="a1", source="x", position=0, headline=headline, body=body)
+
+
+def test_chunks_respect_budget_and_overlap_one_sentence():
+    body = "".join(f"这是第{i}个句子，内容用来测试分块是否正确。" for i in range(40))
+    chunks = chunk_article(_article(body), approx_token_counter, max_tokens=100, overlap=1)
+    assert len(chunks) > 3
+    assert all(c.tokens <= 100 for c in chunks)
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert prev.sentences[-1] == nxt.sentences[0]  # one sentence of overlap
+    assert [c.id for c in chunks[:2]] == ["a1#0", "a1#1"]
+    assert chunks[-1].end == len(body)
+    assert chunks[0].embed_text.startswith("标题\n")
+
+
+def test_question_periods():
+    assert question_period("2023年上半年株洲地区生产总值增长了多少？").end == date(2023, 6, 30)
+    p = question_period("去年的参保人数", today=date(2026, 3, 1))
+    assert p.years == {2025} and p.relative
+    assert question_period("株洲有多少人参保") is None
+    assert question_period("2024年3月的活动").start == date(2024, 3, 1)
+
+
+def test_passage_years_resolve_relative_words_against_publication():
+    assert passage_years("去年完成新签约项目29个", "2026-02-09") == {2025}
+    assert passage_years("截至2025年底，参保人数达到353万人", None) == {2025}
+    p = question_period("2025年株洲医保参保人数")
+    assert period_match(p, "去年参保人数达到353万人", "2026-02-09") == 1.0
+    assert period_match(p, "2023年参保人数", "2023-07-20") == -1.0
+    assert period_match(p, "参保人数", None) == 0.0
+
+
+def test_rrf_matches_hand_computed_scores():
+    scores = rrf([["a", "b"], ["b", "c"]], k=60)
+    assert scores["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert scores["a"] == pytest.approx(1 / 61)
+    assert max(scores, key=scores.get) == "b"
+
+
+def test_minmax_and_weighted():
+    assert minmax({"a": 2.0, "b": 4.0}) == {"a": 0.0, "b": 1.0}
+    combined = weighted([{"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}], [0.7, 0.3])
+    assert combined == {"a": pytest.approx(0.7), "b": pytest.approx(0.3)}
+
+
+def test_term_coverage_is_weighted():
+    assert term_coverage(["gdp", "株洲"], "株洲的数据", {"gdp": 3.0, "株洲": 1.0}) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("question,kind,unit", [
+    ("2025年株洲全市GDP总量是多少亿元？", "number", "亿元"),
+    ("官塘村的“村晚”是第几届？", "ordinal", None),
+    ("收件人是谁？", "person", None),
+    ("“她创课堂”是哪个部门打造的？", "org", None),
+    ("展览在哪里展出？", "place", None),
+    ("展馆计划什么时候建成交付？", "time", None),
+])
+def test_question_types(question, kind, unit):
+    qt = question_type(question)
+    assert (qt.kind, qt.unit) == (kind, unit)
+
+
+def test_number_answers_skip_dates_and_need_the_asked_unit():
+    qt = question_type("2025年技工贸收入是多少亿元？")
+    s = "2025年,完成技工贸收入1014.42亿元,四上企业营收941.75亿元。"
+    assert [s[a:b] for a, b in answer_spans(s, qt)] == ["1014.42亿元", "941.75亿元"]
+    assert answer_spans("中国百强城市排行榜以GDP总量排名前110位的城市作为入围城市", qt) == []
+
+
+def test_followups_are_completed_from_the_last_question():
+    assert resolve_followup("那2023年呢？", ["2025年株洲医保参保人数"]) == "2023年株洲医保参保人数"
+    assert resolve_followup("它的展期到什么时候？", ["“马舞新春”生肖文化大联展在哪里展出？"]) \
+        == "“马舞新春”生肖文化大联展的展期到什么时候？"
+    assert resolve_followup("株洲博物馆在哪里？", ["别的问题"]) == "株洲博物馆在哪里？"
+    assert resolve_followup("那2023年呢？", []) == "那2023年呢？"
+
+
+def test_citation_checks():
+    assert drop_dangling("数字是353万[1][7]。", [1, 2]) == "数字是353万[1]。"
+    passages = {1: "全市基本医疗保险参保人数达到353万人。", 2: "平均降幅达53.72%。"}
+    assert unsupported_numbers("参保人数达到353万人[1]。降幅53.72%[2]。", passages) == []
+    assert unsupported_numbers("参保人数达到354万人[1]。", passages) == ["354"]
+    # A number is checked against the passage its own sentence cites.
+    assert unsupported_numbers("降幅53.72%[1]。", passages) == ["53.72"]
+
+
+def test_reference_format_marks_inferred_dates():
+    c = Citation(1, "a", "a#0", "筑牢保障根基 护航幸福株洲", "2026-02-09", True, None, None, "…")
+    assert format_reference(c) == "《株洲日报》2026年2月9日（推断）《筑牢保障根基 护航幸福株洲》"
+    c2 = Citation(1, "a", "a#0", "标题", "2023-07-20", False, "23368", "01", "…")
+    assert format_reference(c2) == "《株洲日报》2023年7月20日 第23368期 第01版《标题》"
