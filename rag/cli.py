@@ -1,0 +1,195 @@
+"""The `rag` command line. Library errors become messages here, and only here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError, RagError
+
+
+def _settings(args: argparse.Namespace, **extra):
+    from .settings import Settings
+
+    return Settings.load(index_dir=getattr(args, "index", None), **extra)
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+    from .parse import validate_date
+
+    date = validate_date(args.date) if args.date else None
+    settings = _settings(args)
+    report = ingest(args.paths, settings, date=date, progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for f in report.files:
+            if f.status == "error":
+                print(f"error    {f.error}", file=sys.stderr)
+            else:
+                when = f"{f.date}{'（推断）' if f.date_inferred else ''}" if f.date else "无日期"
+                print(f"{f.status:8} {f.path}  {when}  第{f.issue or '?'}期  {len(f.articles)} 篇")
+        print(f"added {report.articles_added} articles, {report.articles_unchanged} unchanged; "
+              f"index has {report.chunks} chunks ({report.chunks_embedded} embedded now) "
+              f"in {settings.index_dir}")
+    return 0 if report.ok else 1
+
+
+def _ask_kwargs(args: argparse.Namespace) -> dict:
+    return {"date_from": args.date_from, "date_to": args.date_to, "mode": args.mode,
+            "use_llm": True if args.llm else (False if args.no_llm else None)}
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    assistant = Assistant.open(_settings(args))
+    if args.file:
+        for n, (qid, question) in enumerate(_read_questions(Path(args.file)), start=1):
+            answer = assistant.ask(question, **_ask_kwargs(args))
+            if args.json:
+                _print_json(answer.to_dict(qid))
+            else:
+                print(f"[{qid}] {question}\n{format_answer(answer)}\n")
+        return 0
+    if not args.question:
+        raise RagError("give a question, or --file QUESTIONS.jsonl")
+    answer = assistant.ask(args.question, **_ask_kwargs(args))
+    if args.json:
+        _print_json(answer.to_dict(args.id))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _read_questions(path: Path):
+    from .textio import open_lines
+
+    for line_no, line in open_lines(path):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = row["question"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(path, f"not a question object ({exc})", line=line_no) from None
+        yield row.get("id"), question
+
+
+def format_answer(answer) -> str:
+    """Plain-text rendering of an answer with its citations."""
+    from .cite import format_reference
+
+    lines = [answer.text]
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
+    return "\n".join(lines)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    verdict = Assistant.open(_settings(args)).verify(args.claim)
+    if args.json:
+        _print_json(verdict.to_dict())
+    else:
+        print(verdict.explain())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="株洲日报 archive question answering")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_index(sp):
+        sp.add_argument("--index", help="index folder (default embeddings/index, or $RAG_INDEX)")
+        return sp
+
+    sp = with_index(sub.add_parser("ingest", help="add issue files, folders or JSONL to the index"))
+    sp.add_argument("paths", nargs="+")
+    sp.add_argument("--date", help="publication date YYYY-MM-DD for issues that print none")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = with_index(sub.add_parser("ask", help="answer a question with citations"))
+    sp.add_argument("question", nargs="?")
+    sp.add_argument("--file", help="JSONL with one {id, question} per line")
+    sp.add_argument("--id", help="id to echo in the JSON answer")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--from", dest="date_from", help="only issues on or after YYYY-MM-DD")
+    sp.add_argument("--to", dest="date_to", help="only issues on or before YYYY-MM-DD")
+    sp.add_argument("--mode", choices=["hybrid", "keyword", "dense"])
+    llm = sp.add_mutually_exclusive_group()
+    llm.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint")
+    llm.add_argument("--no-llm", action="store_true", help="always use the extractive answerer")
+    sp.set_defaults(func=cmd_ask)
+
+    sp = with_index(sub.add_parser("verify", help="check a claim: supported, contradicted, not found"))
+    sp.add_argument("claim")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_verify)
+
+    sp = with_index(sub.add_parser("eval", help="score the assistant on a question set"))
+    sp.add_argument("questions")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--report", help="report folder (default eval/reports/<timestamp>/)")
+    sp.add_argument("--no-report", action="store_true", help="write no report")
+    sp.add_argument("--compare", action="store_true",
+                    help="also run keyword-only, dense-only and no-date-awareness configurations")
+    sp.set_defaults(func=cmd_eval)
+
+    sp = with_index(sub.add_parser("serve", help="the Gradio chat UI"))
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=7860)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = with_index(sub.add_parser("bench", help="measure speed, size and memory"))
+    sp.add_argument("--corpus", help="bench corpus (default ../shared/bench/crud-news-11k.jsonl.gz)")
+    sp.add_argument("--limit", type=int, help="use only the first N articles")
+    sp.add_argument("--queries", type=int, default=300)
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,ann,all")
+    sp.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

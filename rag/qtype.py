@@ -1,0 +1,97 @@
+"""What kind of answer a question wants, and whether a sentence has one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Order matters: the first matching pattern decides.
+_TYPES = [
+    ("ordinal", re.compile(r"第几|排第|排名第?几|位居第?几|居第几")),
+    ("number", re.compile(r"多少|几[个位名家次届天年月项所座辆户台件倍成]|多大|多高|多长|多重|多远|多久|百分之几|比例|增长了?几|增幅|降幅|占比")),
+    ("time", re.compile(r"何时|什么时候|哪天|哪一天|哪年|哪一年|几月|几号|什么时间|几点|哪个月|日期")),
+    ("person", re.compile(r"谁|哪位|何人|什么人|叫什么名字")),
+    ("org", re.compile(r"哪个部门|哪家|哪个单位|哪个机构|什么部门|什么单位|什么机构|哪个公司|什么公司|哪所|哪个学校|哪些单位|哪些部门")),
+    ("place", re.compile(r"哪里|在哪|何地|什么地方|哪个地方|何处|哪儿|哪个城市|哪个省|哪个区|哪个县")),
+    ("list", re.compile(r"哪些|有什么|包括什么|包含什么")),
+    ("entity", re.compile(r"什么|哪个|哪一|哪")),
+]
+
+_UNITS = ("亿元|万元|千元|元|万人次|人次|万人|人|万户|户|万吨|吨|万亩|亩|公里|千米|米|平方米|"
+          "个百分点|%|倍|个|家|名|位|届|次|年|天|项|所|座|辆|台|件|期|版|场|分|岁|株|条|批|处|所")
+_ASKED_UNIT = re.compile(rf"(?:多少|几)({_UNITS})")
+_NUM = r"\d+(?:[.,]\d+)*|[一二三四五六七八九十百千两]+"
+# A number with its unit (万/亿 multipliers included), e.g. 353万人, 4.1%, 1014.42亿元.
+NUMBER_WITH_UNIT = re.compile(rf"({_NUM})(余|多)?([万亿千百]?(?:{_UNITS}))")
+ORDINAL = re.compile(rf"第({_NUM})([\u4e00-\u9fff]?)")
+_DATE_LIKE = re.compile(r"((?:19|20)\d{2})\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日")
+TIME_EXPR = re.compile(
+    r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|底|初|中旬|上旬|下旬|份)?|(?:19|20)\d{2}年|"
+    r"\d{1,2}日|\d{1,2}时|[上下]半年|年底|年初|月底|春节|国庆|元旦")
+_ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|委员会|妇联|总工会|工会|部|厅|办|公司|中心|集团|"
+                         r"协会|学会|学校|大学|中学|小学|医院|银行|政府|法院|检察院|研究院|研究所|联合会|社)")
+_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,10}(?:省|市|区|县|镇|乡|村|街道|社区|馆|园|广场|公园|中心|"
+                           r"大厦|医院|学校|车站|机场|港|湖|山|河)")
+_PERSON_HINT = re.compile(r"(?:是|为|叫|名叫|收件人|负责人|书记|主任|局长|市长|记者)[\u4e00-\u9fff]{2,3}|"
+                          r"[\u4e00-\u9fff]{2,3}(?:说|表示|介绍|指出|强调|笑着说)")
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str | None  # ordinal, number, time, person, org, place, list, entity, or None
+    unit: str | None = None  # the unit a number question asks for, e.g. 亿元
+
+    @property
+    def strict(self) -> bool:
+        """Whether a sentence without the right kind of answer cannot answer it."""
+        return self.kind in ("ordinal", "number", "time")
+
+
+def question_type(question: str) -> QuestionType:
+    """Classify a question by its question word."""
+    for kind, pattern in _TYPES:
+        if pattern.search(question):
+            unit = None
+            if kind == "number":
+                m = _ASKED_UNIT.search(question)
+                unit = m.group(1) if m else None
+            return QuestionType(kind, unit)
+    return QuestionType(None)
+
+
+def answer_spans(sentence: str, qtype: QuestionType, question: str = "") -> list[tuple[int, int]]:
+    """Spans in ``sentence`` that could be the answer, given the question type."""
+    if qtype.kind == "ordinal":
+        return [m.span() for m in ORDINAL.finditer(sentence) if m.group(0) not in question]
+    if qtype.kind == "number":
+        out = []
+        for m in NUMBER_WITH_UNIT.finditer(sentence):
+            if _is_date(sentence, m.start(), m.end()) or m.group(0) in question:
+                continue
+            if qtype.unit and not m.group(3).endswith(qtype.unit) and not \
+                    (qtype.unit in ("人", "元") and m.group(3).endswith(qtype.unit[-1])):
+                continue
+            out.append(m.span())
+        return out
+    if qtype.kind == "time":
+        return [m.span() for m in TIME_EXPR.finditer(sentence)]
+    if qtype.kind == "org":
+        return [m.span() for m in _ORG_SUFFIX.finditer(sentence)]
+    if qtype.kind == "place":
+        return [m.span() for m in _PLACE_SUFFIX.finditer(sentence)]
+    if qtype.kind == "person":
+        return [m.span() for m in _PERSON_HINT.finditer(sentence)]
+    return []
+
+
+def _is_date(text: str, start: int, end: int) -> bool:
+    # "2025年" and "7月19日" are dates, not quantities.
+    for m in _DATE_LIKE.finditer(text):
+        if m.start() <= start and end <= m.end():
+            return True
+    return False
+
+
+def numbers_in(text: str) -> list[str]:
+    """Every number written in digits in ``text`` (for citation checks)."""
+    return re.findall(r"\d+(?:\.\d+)?", text)
