@@ -1,0 +1,195 @@
+"""The chat UI in a real headless Chromium: answers, cards, escaping, and no outside requests."""
+
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = [
+    pytest.mark.browser,
+    # Gradio's queue calls a pandas option that pandas 3 deprecates; not ours to fix.
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "eval" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+PLANTED_HEADLINE = "网页安全演练检验新闻客户端防护能力"
+PLANTED_QUESTION = "网页安全攻防演练有多少技术人员？"
+SCRIPT_TEXT = "<script>window.__pwned=1</script>"
+PLANTED_ISSUE = f"""# 株洲日报
+
+2024年3月5日 星期二
+甲辰年正月廿五 第23999期 今日8版
+
+## {PLANTED_HEADLINE}
+
+株洲日报讯(全媒体记者/测试) 3月4日,市网信办组织开展网页安全攻防演练。
+
+演练中,42名技术人员在测试页面输入了{SCRIPT_TEXT}和<img src=x onerror="window.__pwned=2">等攻击代码,还尝试了${{window.__pwned=3}}与{{{{value}}}}模板注入。
+
+演练结果显示,客户端全部拦截了上述攻击。
+"""
+UPLOAD_ISSUE = ("# 株洲日报\n\n2024年5月1日 星期三 第24001期\n\n## 炎陵黄桃节开幕\n\n"
+                "株洲日报讯 4月30日,第十届炎陵黄桃节开幕,吸引游客3.2万人次。\n")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    from rag.ingest import ingest
+    from rag.pipeline import Assistant
+    from rag.settings import Settings
+    from ui.app import build_app, launch_options
+
+    tmp = tmp_path_factory.mktemp("browser")
+    planted = tmp / "planted_issue.txt"
+    planted.write_text(PLANTED_ISSUE, encoding="utf-8")
+    settings = Settings.load(index_dir=tmp / "idx", embed_model="fake:hash-256")
+    assert ingest([CORPUS, planted], settings, progress=False).ok
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app(Assistant.open(settings), settings).queue()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **launch_options(settings))
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture()
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.requested = []
+        page.errors = []
+        page.on("request", lambda r: page.requested.append(r.url))
+        page.on("websocket", lambda ws: page.requested.append(ws.url))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _open(page, url):
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#conversation .conv")
+
+
+def _ask(page, question, n_replies):
+    page.fill("#question textarea", question)
+    page.click("#ask-button")
+    page.wait_for_function(
+        f"document.querySelectorAll('#conversation .reply:not(.pending)').length >= {n_replies}")
+
+
+def _outside_requests(urls):
+    outside = []
+    for url in urls:
+        u = urlparse(url)
+        if u.scheme in ("data", "blob", "about", "chrome-extension"):
+            continue
+        if u.hostname not in LOCAL_HOSTS:
+            outside.append(url)
+    return outside
+
+
+def test_chat_in_browser(page, app_url):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _open(page, app_url)
+    _ask(page, "2025年株洲医保参保人数", 1)
+    conversation = page.locator("#conversation")
+    assert "353万" in conversation.inner_text()
+    card = page.locator("#sources .cite-card", has_text="《筑牢保障根基 护航幸福株洲》")
+    assert card.is_visible()
+    assert "推断" in card.inner_text()
+    assert card.locator("mark").inner_text().startswith("截至2025年底")
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SHOTS / "chat.png"))
+
+    # [1] leads to its card; the copy button copies the formatted reference.
+    conversation.locator("a.cite-link").first.click()
+    page.wait_for_function("document.querySelector('#sources .cite-card').classList.contains('flash')")
+    card.locator("button.copy-ref").click()
+    page.wait_for_function("document.querySelector('#sources button.copy-ref').textContent === '已复制'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("《株洲日报》2026年2月9日") and copied.endswith("《筑牢保障根基 护航幸福株洲》")
+
+    # The planted article's markup shows as text and never runs.
+    _ask(page, PLANTED_QUESTION, 2)
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("window.__pwned") is None
+    planted_card = page.locator("#sources .cite-card", has_text=PLANTED_HEADLINE)
+    assert planted_card.is_visible()
+    assert SCRIPT_TEXT in planted_card.inner_text()
+    assert SCRIPT_TEXT in conversation.inner_text()
+    assert page.locator("#conversation script, #sources script, #conversation img, #sources img").count() == 0
+
+    # Empty and overlong questions get a message instead of an answer.
+    page.fill("#question textarea", "株" * 600)
+    page.click("#ask-button")
+    page.wait_for_selector("#chat-status .msg")
+    assert "太长" in page.locator("#chat-status").inner_text()
+    assert page.locator("#conversation .turn").count() == 2
+
+    assert not page.errors, page.errors
+    assert not _outside_requests(page.requested), _outside_requests(page.requested)
+
+
+def test_verify_and_archive_tabs_in_browser(page, app_url, tmp_path):
+    _open(page, app_url)
+    page.click("button[role=tab]:has-text('核查说法')")
+    page.fill("#claim textarea", "截至2025年底，全市基本医疗保险参保人数达到360万人。")
+    page.click("#verify-button")
+    page.wait_for_selector("#verdict .verdict")
+    verdict = page.locator("#verdict").inner_text()
+    assert "与报道不符" in verdict and "353万人" in verdict and "筑牢保障根基" in verdict
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SHOTS / "verify.png"))
+    page.locator("#claim-examples button.example-chip").first.click()  # fills the claim and checks it
+    page.wait_for_selector("#verdict .verdict-supported")
+    assert "有依据" in page.locator("#verdict").inner_text()
+
+    page.click("button[role=tab]:has-text('档案')")
+    page.wait_for_selector("#issues table")
+    assert "50 MB" in page.locator("body").inner_text()
+    upload = tmp_path / "炎陵黄桃节.md"
+    upload.write_text(UPLOAD_ISSUE, encoding="utf-8")
+    page.set_input_files("#upload-files input[type=file]", [str(upload)])
+    page.wait_for_selector("#upload-files >> text=炎陵黄桃节.md")
+    page.click("#ingest-button")
+    page.wait_for_selector("#ingest-report table")
+    report = page.locator("#ingest-report").inner_text()
+    assert "已导入" in report and "24001" in report
+    rows = page.locator("#issues tbody tr")
+    assert "2026年2月9日" in rows.nth(0).inner_text()  # newest first
+    assert "2024年5月1日" in page.locator("#issues").inner_text()
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SHOTS / "archive.png"), full_page=True)
+
+    # The uploaded issue answers questions at once.
+    page.click("button[role=tab]:has-text('问答')")
+    _ask(page, "炎陵黄桃节吸引了多少游客？", 1)
+    assert "3.2万" in page.locator("#conversation").inner_text()
+
+    assert not page.errors, page.errors
+    assert not _outside_requests(page.requested), _outside_requests(page.requested)
+

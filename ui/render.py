@@ -1,0 +1,336 @@
+"""HTML for the chat UI: answers, citation cards, verdicts and archive tables.
+
+Pure functions of records, no Gradio. Every string that comes from the
+corpus or from a user passes through ``esc`` before it reaches HTML: an
+article containing ``<script>`` must show as text and never run.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.cite import format_date, format_reference
+from rag.records import Article, Citation
+
+#: Characters of context shown on each side of a quote inside its paragraph.
+CONTEXT_CHARS = 160
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_SENTENCE_END = "。！？；!?"
+_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{12}-")  # see handlers.Handlers._accept
+
+VERDICT_LABELS = {"supported": "有依据", "contradicted": "与报道不符", "not_found": "档案中未找到"}
+STATUS_LABELS = {"ok": "已导入", "skipped": "已在索引中", "error": "出错", "rejected": "已拒绝"}
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything (None becomes an empty string)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def esc_lines(text: str) -> str:
+    """Escape, keeping line breaks visible."""
+    return esc(text).replace("\n", "<br>")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A citation with the paragraph text around its quote, ready to display."""
+
+    citation: Citation
+    before: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and the assistant's reply, as the conversation shows it."""
+
+    question: str
+    text: str
+    refused: bool
+    sources: tuple[Source, ...] = ()
+    notice: str | None = None
+    resolved: str | None = None
+    total_ms: float | None = None
+
+
+def quote_context(body: str, start: int, end: int, quote: str,
+                  width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """(before, quote, after): the quote inside its paragraph of ``body``.
+
+    The offsets are trusted only when they point at the quote; otherwise the
+    quote is looked up in the body, and shown alone if it is not there.
+    """
+    if not (0 <= start < end <= len(body)) or body[start:end] != quote:
+        found = body.find(quote) if quote else -1
+        if found < 0:
+            return "", quote, ""
+        start, end = found, found + len(quote)
+    p_start = body.rfind("\n", 0, start) + 1
+    p_end = body.find("\n", end)
+    p_end = len(body) if p_end < 0 else p_end
+    before, after = body[p_start:start], body[end:p_end]
+    if len(before) > width:
+        cut = before[-width:]
+        # Start the context at a sentence boundary when one is close.
+        for i, ch in enumerate(cut[:width // 2]):
+            if ch in _SENTENCE_END:
+                cut = cut[i + 1:]
+                break
+        before = "…" + cut
+    if len(after) > width:
+        cut = after[:width]
+        for i in range(len(cut) - 1, width // 2, -1):
+            if cut[i] in _SENTENCE_END:
+                cut = cut[:i + 1]
+                break
+        after = cut + "…"
+    return before, body[start:end], after
+
+
+def make_sources(citations: Iterable[Citation], articles: Mapping[str, Article]) -> tuple[Source, ...]:
+    """Attach to each citation the paragraph around its quote."""
+    out = []
+    for c in citations:
+        article = articles.get(c.article_id)
+        if article is None:
+            out.append(Source(c))
+            continue
+        before, quote, after = quote_context(article.body, c.start, c.end, c.quote)
+        out.append(Source(c, before, after) if quote == c.quote else Source(c))
+    return tuple(out)
+
+
+def meta_html(date: str | None, inferred: bool, issue: str | None, page: str | None) -> str:
+    """Date (with a 推断 badge), 期号 and 版次 as small labels."""
+    parts = [f'<span class="meta-date">{esc(format_date(date, False))}</span>']
+    if date and inferred:
+        parts.append('<span class="badge badge-inferred" title="该期报纸未印出版日期，日期由正文推断">推断</span>')
+    if issue:
+        parts.append(f'<span class="meta-item">第{esc(issue)}期</span>')
+    if page:
+        parts.append(f'<span class="meta-item">第{esc(page)}版</span>')
+    return '<div class="card-meta">' + "".join(parts) + "</div>"
+
+
+def citation_card(source: Source, anchor: str) -> str:
+    """A card: headline, date/期号/版次, the paragraph with the quote marked, a copy button."""
+    c = source.citation
+    reference = format_reference(c)
+    return (
+        f'<div class="cite-card" id="{esc(anchor)}">'
+        f'<div class="card-head"><span class="cite-n">[{c.n}]</span>'
+        f'<span class="card-title">《{esc(c.headline)}》</span></div>'
+        + meta_html(c.date, c.date_inferred, c.issue, c.page)
+        + f'<blockquote class="card-context">{esc_lines(source.before)}'
+        f'<mark>{esc_lines(c.quote)}</mark>{esc_lines(source.after)}</blockquote>'
+        f'<div class="card-actions"><button type="button" class="copy-ref" data-copy="{esc(reference)}" '
+        f'title="{esc(reference)}">复制引用</button>'
+        f'<span class="ref-text">{esc(reference)}</span></div>'
+        "</div>"
+    )
+
+
+def anchor_id(prefix: str, n: int) -> str:
+    return f"{prefix}-{n}"
+
+
+def linkify(text: str, numbers: Iterable[int], prefix: str) -> str:
+    """Escape answer text and turn its ``[n]`` markers into links to the cards."""
+    valid = set(numbers)
+
+    def link(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in valid:
+            return m.group(0)
+        target = anchor_id(prefix, n)
+        return f'<a class="cite-link" href="#{target}" data-target="{target}">[{n}]</a>'
+
+    return _MARKER.sub(link, esc_lines(text))
+
+
+def turn_prefix(i: int) -> str:
+    return f"cite-t{i}"
+
+
+def answer_html(turn: Turn, prefix: str) -> str:
+    """The assistant's reply: an answer with linked markers, or a refusal box."""
+    meta = []
+    if turn.resolved:
+        meta.append(f"按上文理解为：{esc(turn.resolved)}")
+    if turn.sources:
+        meta.append(f"引用 {len(turn.sources)} 篇报道")
+    if turn.total_ms is not None:
+        meta.append(f"用时 {turn.total_ms:.0f} 毫秒")
+    meta_line = f'<div class="a-meta">{" · ".join(meta)}</div>' if meta else ""
+    notice = f'<div class="notice">⚠ {esc(turn.notice)}</div>' if turn.notice else ""
+    if turn.refused:
+        return ('<div class="reply refusal"><div class="refusal-title">档案中未找到</div>'
+                f'<div class="a-text">{esc_lines(turn.text)}</div>{notice}{meta_line}</div>')
+    body = linkify(turn.text, (s.citation.n for s in turn.sources), prefix)
+    return f'<div class="reply answer"><div class="a-text">{body}</div>{notice}{meta_line}</div>'
+
+
+def _question_html(question: str) -> str:
+    return f'<div class="q-row"><div class="q-bubble">{esc_lines(question)}</div></div>'
+
+
+def conversation_html(turns: Sequence[Turn], pending: str | None = None,
+                      partial: str | None = None) -> str:
+    """The whole conversation; ``pending`` is a question still being answered."""
+    if not turns and pending is None:
+        return ('<div class="conv conv-empty"><div class="empty-title">向株洲日报档案提问</div>'
+                '<p>回答只摘自报纸原文，每句都标注来源。点击回答中的 <b>[1]</b> 查看引用的报道段落，'
+                '在右侧可一键复制规范引用。档案里没有的内容，助手会明确说“档案中未找到”。</p></div>')
+    parts = []
+    for i, turn in enumerate(turns):
+        parts.append(f'<div class="turn">{_question_html(turn.question)}'
+                     f'{answer_html(turn, turn_prefix(i))}</div>')
+    if pending is not None:
+        body = (f'<div class="a-text">{esc_lines(partial)}<span class="cursor">▍</span></div>'
+                if partial else '<div class="a-text searching">正在检索档案…</div>')
+        parts.append(f'<div class="turn">{_question_html(pending)}'
+                     f'<div class="reply answer pending">{body}</div></div>')
+    return '<div class="conv">' + "".join(parts) + "</div>"
+
+
+def sources_html(turns: Sequence[Turn]) -> str:
+    """Citation cards of every turn, newest first; only the newest group is open."""
+    if not turns:
+        return '<div class="sources-empty">提问后，这里显示回答所引用的报道原文。</div>'
+    groups = []
+    for i in range(len(turns) - 1, -1, -1):
+        turn = turns[i]
+        prefix = turn_prefix(i)
+        if turn.sources:
+            cards = "".join(citation_card(s, anchor_id(prefix, s.citation.n)) for s in turn.sources)
+        else:
+            cards = '<div class="sources-none">这个问题没有可引用的报道。</div>'
+        is_open = " open" if i == len(turns) - 1 else ""
+        groups.append(f'<details class="source-group"{is_open}><summary>'
+                      f'<span class="group-n">第{i + 1}问</span>{esc(_short(turn.question))}</summary>'
+                      f"{cards}</details>")
+    return '<div class="sources">' + "".join(groups) + "</div>"
+
+
+def _short(text: str, n: int = 36) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def message_html(text: str, kind: str = "warn") -> str:
+    """A short status message (kind: warn, error, info, ok)."""
+    return f'<div class="msg msg-{esc(kind)}">{esc(text)}</div>'
+
+
+def verdict_html(verdict, sources: Sequence[Source]) -> str:
+    """A verification result: the verdict, why, and the evidence as citation cards."""
+    kind = verdict.verdict
+    label = VERDICT_LABELS.get(kind, kind)
+    values = ""
+    if verdict.claimed or verdict.found:
+        values = '<div class="verdict-values">'
+        if verdict.claimed:
+            values += f'<span>说法中：<b>{esc(verdict.claimed)}</b></span>'
+        if verdict.found:
+            values += f'<span>报道中：<b>{esc(verdict.found)}</b></span>'
+        values += "</div>"
+    cards = "".join(citation_card(s, anchor_id("ev", s.citation.n)) for s in sources)
+    if cards:
+        cards = f'<div class="evidence-title">依据</div>{cards}'
+    return (f'<div class="verdict verdict-{esc(kind)}"><div class="verdict-label">{esc(label)}</div>'
+            f'<div class="verdict-claim">“{esc(verdict.claim)}”</div>'
+            f'<div class="verdict-why">{esc(verdict.explanation)}</div>{values}</div>{cards}')
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One line of the upload report."""
+
+    name: str
+    status: str  # ok | skipped | error | rejected
+    date: str | None = None
+    date_inferred: bool = False
+    issue: str | None = None
+    articles: int = 0
+    error: str | None = None
+
+
+def ingest_report_html(rows: Sequence[FileRow], summary: str | None) -> str:
+    """Per file: status, date, 期号, article count and the reason for any rejection."""
+    if not rows:
+        return message_html("没有收到文件。", "warn")
+    body = []
+    for r in rows:
+        date = esc(format_date(r.date, False) if r.date else "—") + (' <span class="badge badge-inferred">推断</span>'
+                                      if r.date and r.date_inferred else "")
+        body.append(
+            f'<tr class="row-{esc(r.status)}"><td class="col-file">{esc(r.name)}</td>'
+            f'<td><span class="status status-{esc(r.status)}">{esc(STATUS_LABELS.get(r.status, r.status))}</span></td>'
+            f'<td class="nowrap">{date}</td><td>{esc(r.issue or "—")}</td><td class="num">{r.articles}</td>'
+            f'<td class="col-error">{esc(r.error or "")}</td></tr>')
+    head = ("<tr><th>文件</th><th>状态</th><th>日期</th><th>期号</th><th>文章数</th><th>说明</th></tr>")
+    summary_html = f'<div class="report-summary">{esc(summary)}</div>' if summary else ""
+    return (f'{summary_html}<table class="data-table report-table"><thead>{head}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    date: str | None
+    date_inferred: bool
+    issue: str | None
+    articles: int
+    sources: tuple[str, ...]
+
+
+def display_name(source: str) -> str:
+    """A file's name as the user knows it: without the content-hash prefix of uploads."""
+    return _UPLOAD_PREFIX.sub("", Path(source).name)
+
+
+def issue_rows(articles: Iterable[Article]) -> list[IssueRow]:
+    """Indexed articles grouped by issue (date, 期号), newest first, undated last."""
+    groups: dict[tuple, list[Article]] = {}
+    for a in articles:
+        groups.setdefault((a.date, a.date_inferred, a.issue), []).append(a)
+    rows = [IssueRow(d, inf, iss, len(arts), tuple(sorted({display_name(a.source) for a in arts})))
+            for (d, inf, iss), arts in groups.items()]
+    rows.sort(key=lambda r: (r.date is not None, r.date or "", r.issue or ""), reverse=True)
+    return rows
+
+
+def issues_html(articles: Iterable[Article], chunks: int | None = None) -> str:
+    """The listing of what is indexed: issues by date, newest first."""
+    articles = list(articles)
+    rows = issue_rows(articles)
+    if not rows:
+        return message_html("索引中还没有任何报纸。", "info")
+    total = f"共 {len(rows)} 期 · {len(articles)} 篇文章" + (f" · {chunks} 个段落" if chunks else "")
+    body = []
+    for r in rows:
+        if not r.date:
+            inferred = "—"
+        elif r.date_inferred:
+            inferred = '<span class="badge badge-inferred" title="未印出版日期，由正文推断">推断</span>'
+        else:
+            inferred = '<span class="muted">报头</span>'
+        files = "、".join(r.sources)
+        body.append(f'<tr><td class="nowrap">{esc(format_date(r.date, False))}</td><td>{inferred}</td>'
+                    f"<td>{esc(r.issue or '—')}</td><td class=\"num\">{r.articles}</td>"
+                    f'<td class="col-file">{esc(files)}</td></tr>')
+    head = "<tr><th>出版日期</th><th>日期来源</th><th>期号</th><th>文章数</th><th>来源文件</th></tr>"
+    return (f'<div class="report-summary">{esc(total)}</div><table class="data-table issue-table">'
+            f'<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def header_html(articles: int, issues: int) -> str:
+    """The page banner with the size of the archive."""
+    return ('<div class="banner"><div class="masthead">株洲日报<span>档案问答</span></div>'
+            '<div class="tagline">编辑部事实核查助手 · 回答均摘自报纸原文并附出处</div>'
+            f'<div class="stats">已收录 {issues} 期 · {articles} 篇文章</div></div>')
