@@ -56,9 +56,23 @@ def score_sentences(query: Query, hits: list[Hit], qtype: QuestionType | None = 
             score = coverage * (1.0 if typed else 0.35) + 0.08 * match + 0.06 * prior
             if spans and qtype.kind in ("person", "org", "place"):
                 score += 0.04
+            if spans and _near_focus(sentence.lower(), spans, query.focus):
+                score += 0.06
             out.append(Evidence(hit, start, end, score, coverage, typed, spans))
     out.sort(key=lambda e: -e.score)
     return out
+
+
+_NEAR = 8  # characters between an answer and a focus word that still count as beside it
+
+
+def _near_focus(sentence: str, spans, focus) -> bool:
+    """Whether a candidate answer stands beside a word the question asks about."""
+    for term in focus:
+        for m in re.finditer(re.escape(term), sentence):
+            if any(m.start() - _NEAR <= b and a <= m.end() + _NEAR for a, b in spans):
+                return True
+    return False
 
 
 def _coverage(query: Query, sentence: str, context: str) -> float:
@@ -72,15 +86,10 @@ def _coverage(query: Query, sentence: str, context: str) -> float:
 
 
 def is_answerable(best: Evidence, query: Query, min_score: float) -> bool:
-    """Whether the best sentence really answers: enough of the question's key
-    terms, the rarest term present nearby, and the right kind of answer."""
+    """Whether the best sentence really answers: enough of the question's
+    weighted key terms, the right kind of answer, and not another year."""
     if best.score < min_score or not best.typed:
         return False
-    if query.terms:
-        rarest = max(query.terms, key=lambda t: query.weights.get(t, 0.0))
-        context = f"{best.hit.article.headline}\n{best.hit.chunk.text}".lower()
-        if rarest not in context:
-            return False
     if query.period is not None and not query.period.relative:
         match = period_match(query.period, best.text, best.hit.article.date)
         if match < 0 and period_match(query.period, best.hit.chunk.text, best.hit.article.date) < 0:

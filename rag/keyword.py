@@ -52,8 +52,10 @@ class Tokenizer:
                 if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)]
 
     def words(self, text: str) -> list[str]:
-        """Plain segmentation (precise mode), punctuation dropped."""
-        return [t for t in self._jieba.lcut(text) if t.strip() and not _PUNCT.match(t)]
+        """Precise-mode words without stopwords and punctuation, lower-cased: no
+        overlapping sub-words, so each word of a question counts once."""
+        return [t.lower() for t in self._jieba.lcut(text)
+                if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)]
 
 
 # High enough that jieba keeps the word whole, low enough not to swallow neighbours.
@@ -112,9 +114,11 @@ class KeywordIndex:
         """Smoothed inverse document frequency; unseen terms get the maximum."""
         return math.log(1 + (self.n_docs + 1) / (self.df.get(term.lower(), 0) + 0.5))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, extra_terms: Iterable[str] = ()) -> list[tuple[int, float]]:
         """(row, BM25 score) of the best ``k`` chunks; rows index the chunk list."""
         terms = self.query_terms(query)
+        vocab = self.bm25.vocab_dict if self.n_docs else {}
+        terms += [t for t in extra_terms if t in vocab and t not in terms]
         if not terms or self.n_docs == 0:
             return []
         scores = self.bm25.get_scores(terms)

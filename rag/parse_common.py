@@ -156,7 +156,7 @@ def notice_draft(text: str) -> Draft:
     """A classified notice line as its own item, titled from its text."""
     body = text.lstrip(BULLETS + " ").strip()
     return Draft(
-        headline=derive_title(body, 20),
+        headline=derive_title(body, 40),
         paragraphs=(body,),
         kind="notice",
         headline_derived=True,

@@ -22,7 +22,8 @@ _UNITS = ("亿元|万元|千元|元|万人次|人次|万人|人|万户|户|万�
 _ASKED_UNIT = re.compile(rf"(?:多少|几)({_UNITS})")
 _NUM = r"\d+(?:[.,]\d+)*|[一二三四五六七八九十百千两]+"
 # A number with its unit (万/亿 multipliers included), e.g. 353万人, 4.1%, 1014.42亿元.
-NUMBER_WITH_UNIT = re.compile(rf"({_NUM})(余|多)?([万亿千百]?(?:{_UNITS}))")
+# Groups: 1 the digits, 2 multiplier and hedges (万, 余, 多), 3 the unit.
+NUMBER_WITH_UNIT = re.compile(rf"({_NUM})((?:余|多)?[万亿千百]?(?:余|多)?)({_UNITS})")
 ORDINAL = re.compile(rf"第({_NUM})([\u4e00-\u9fff]?)")
 _DATE_LIKE = re.compile(r"((?:19|20)\d{2})\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日")
 TIME_EXPR = re.compile(
@@ -68,8 +69,9 @@ def answer_spans(sentence: str, qtype: QuestionType, question: str = "") -> list
         for m in NUMBER_WITH_UNIT.finditer(sentence):
             if _is_date(sentence, m.start(), m.end()) or m.group(0) in question:
                 continue
-            if qtype.unit and not m.group(3).endswith(qtype.unit) and not \
-                    (qtype.unit in ("人", "元") and m.group(3).endswith(qtype.unit[-1])):
+            unit = m.group(2).strip("余多") + m.group(3)
+            if qtype.unit and not unit.endswith(qtype.unit) and not \
+                    (qtype.unit in ("人", "元") and unit.endswith(qtype.unit[-1])):
                 continue
             out.append(m.span())
         return out
@@ -90,6 +92,24 @@ def _is_date(text: str, start: int, end: int) -> bool:
         if m.start() <= start and end <= m.end():
             return True
     return False
+
+
+_QUESTION_PHRASES = re.compile(
+    r"第几[\u4e00-\u9fff]?|几[个位名家次届天年月项所座辆户台件倍成号点]?|多少[\u4e00-\u9fff]{0,2}?(?=[？?，,。]|$)|多少|"
+    r"是谁|是什么|什么时候|什么时间|什么地方|什么|哪个|哪家|哪些|哪里|哪儿|哪一|哪位|哪天|哪年|哪|何时|何地|"
+    r"谁|如何|怎么样|怎样|怎么|是否|吗|呢|请问")
+
+
+def focus_spans(question: str) -> list[tuple[int, int]]:
+    """Where the question words stand; the words right beside them are its focus
+    ("什么时候建成交付", "平均降幅是多少")."""
+    return [m.span() for m in _QUESTION_PHRASES.finditer(question) if m.group(0).strip()]
+
+
+def strip_question_words(question: str) -> str:
+    """The question without its question words ("第几位", "多少", "哪个"), so that
+    only the words naming the topic remain for matching."""
+    return _QUESTION_PHRASES.sub(" ", question)
 
 
 def numbers_in(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,8 +12,12 @@ from .embed import Embedder, embed_query
 from .fusion import rrf, term_coverage
 from .index import Index
 from .periods import Period, in_range, period_match, question_period
+from .qtype import focus_spans, strip_question_words
 from .records import Hit
 from .settings import RETRIEVAL_MODES, Settings
+
+
+_YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}年?")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,36 @@ class Query:
     terms: tuple[str, ...]
     weights: dict[str, float]
     period: Period | None
+    focus: tuple[str, ...] = ()  # terms beside the question word
+
+
+#: Words beside the question word are what is asked about; they weigh more.
+FOCUS_WEIGHT = 2.0
+_FOCUS_REACH = 4  # characters either side of a question word
+
+
+def _focus_terms(question: str, terms: tuple[str, ...]) -> set[str]:
+    q = question.lower()
+    spans = focus_spans(q)
+    focus = set()
+    for t in terms:
+        for m in re.finditer(re.escape(t), q):
+            if any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
+                focus.add(t)
+    return focus
+
+
+def _rejoin_singles(tokenizer, words: list[str]) -> list[str]:
+    """Recover a word jieba split across a boundary: 株洲市|长 also gives 市长."""
+    out = list(words)
+    for i, w in enumerate(words):
+        if len(w) != 1:
+            continue
+        if i > 0 and tokenizer.is_word(words[i - 1][-1] + w):
+            out.append(words[i - 1][-1] + w)
+        if i + 1 < len(words) and tokenizer.is_word(w + words[i + 1][0]):
+            out.append(w + words[i + 1][0])
+    return out
 
 
 class Retriever:
@@ -36,8 +71,16 @@ class Retriever:
     def analyse(self, question: str, today: date | None = None) -> Query:
         """Key terms with IDF weights, and the period the question names."""
         kw = self.index.keyword
-        terms = tuple(dict.fromkeys(kw.tokenizer.tokens(question)))
-        return Query(question, terms, {t: kw.idf(t) for t in terms}, question_period(question, today))
+        # Years are matched by the period logic (they may live only in the
+        # publication date); question words name no topic; single characters
+        # match almost anywhere.
+        words = [t for t in _rejoin_singles(kw.tokenizer, kw.tokenizer.words(strip_question_words(question)))
+                 if not _YEAR_TOKEN.fullmatch(t) and len(t) > 1]
+        terms = tuple(dict.fromkeys(words))
+        focus = _focus_terms(question, terms)
+        weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else 1.0) for t in terms}
+        return Query(question, terms, weights, question_period(question, today),
+                     tuple(t for t in terms if t in focus))
 
     def search(self, question: str, k: int | None = None, mode: str | None = None,
                date_from: str | None = None, date_to: str | None = None,
@@ -68,7 +111,7 @@ class Retriever:
             dense = self._dense(question, s.candidates, allowed)
         if mode in ("hybrid", "keyword"):
             n = s.candidates if allowed is None else len(index.chunks)
-            keyword = {r: v for r, v in index.keyword.search(question, n)
+            keyword = {r: v for r, v in index.keyword.search(question, n, query.terms)
                        if allowed is None or allowed[r]}
             keyword = dict(list(keyword.items())[:s.candidates])
         rankings = [list(m) for m in (dense, keyword) if m]

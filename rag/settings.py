@@ -45,7 +45,7 @@ class Settings:
     headline_boost: float = 0.3
     date_aware: bool = True
 
-    min_answer_score: float = 0.45  # below this the answerer refuses
+    min_answer_score: float = 0.5  # below this the answerer refuses
 
     llm_base_url: str | None = None
     llm_model: str | None = None

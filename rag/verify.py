@@ -19,7 +19,8 @@ _ENTITY = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|妇联|工会|公司|中�
                      r"博物馆|图书馆|市|区|县|镇|村)")
 
 # How much of the claim's wording a sentence must share to be about the same thing.
-_SAME_TOPIC = 0.55
+_SAME_TOPIC = 0.5
+_UNIT_BONUS = 0.15
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def _quantities(text: str) -> list[tuple[str, str, str]]:
     out = []
     for m in NUMBER_WITH_UNIT.finditer(text):
         if not _is_date(text, m.start(), m.end()):
-            out.append((m.group(0), m.group(1).replace(",", ""), m.group(3)))
+            number = m.group(1).replace(",", "") + m.group(2).strip("余多")
+            out.append((m.group(0), number, m.group(3)))
     return out
 
 
@@ -61,17 +63,20 @@ def verify_claim(assistant, claim: str, **search_kwargs) -> Verdict:
     claim = claim.strip()
     # Numbers are masked for retrieval and matching: a claim with one wrong digit
     # must still find the sentence it misquotes.
-    masked = NUMBER_WITH_UNIT.sub(lambda m: m.group(3), claim)
+    masked = NUMBER_WITH_UNIT.sub(
+        lambda m: m.group(0) if _is_date(claim, m.start(), m.end()) else f" {m.group(3)}", claim)
     hits = assistant.retriever.search(masked, k=max(assistant.settings.top_k, 8), **search_kwargs)
     query = assistant.retriever.analyse(masked)
     evidence = score_sentences(query, hits, QuestionType(None))
     claimed_q = _quantities(claim)
-    if claimed_q:
-        # Prefer sentences that state a quantity in the claimed unit.
-        def has_unit(e) -> bool:
-            return any(_same_unit(u, cu) for _, _, u in _quantities(e.text) for _, _, cu in claimed_q)
-        evidence.sort(key=lambda e: -(e.coverage + (0.15 if has_unit(e) else 0.0)))
-    if not evidence or evidence[0].coverage < _SAME_TOPIC:
+
+    def topic_score(e) -> float:
+        # A sentence stating a quantity in the claimed unit is more likely the one misquoted.
+        has_unit = any(_same_unit(u, cu) for _, _, u in _quantities(e.text) for _, _, cu in claimed_q)
+        return e.coverage + (_UNIT_BONUS if has_unit else 0.0)
+
+    evidence.sort(key=lambda e: -topic_score(e))
+    if not evidence or topic_score(evidence[0]) < _SAME_TOPIC:
         return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", ())
     best = evidence[0]
     cite = (make_citation(1, best),)

@@ -35,7 +35,8 @@ def test_unanswerable_question_is_refused_and_points_to_close_articles(fake_assi
 @pytest.mark.unit
 @pytest.mark.parametrize("question", [
     "株洲2024年新建了多少所学校？",
-    "株洲市长是谁？",
+    "株洲市第一中学的校长是谁？",
+    "2025年株洲新增城镇就业多少人？",
     "醴陵经开区2025年税收收入是多少亿元？",
     "株洲方特欢乐世界门票多少钱？",
 ])
