@@ -55,6 +55,11 @@ class IngestReport:
                 "articles_unchanged": self.articles_unchanged, "chunks": self.chunks}
 
 
+def _same_content(old: Article, new: Article) -> bool:
+    # The same article arriving under another file name or position is not new.
+    return replace(old, source=new.source, position=new.position) == new
+
+
 def _fingerprint(settings: Settings) -> dict[str, Any]:
     return {"max_tokens": settings.chunk_max_tokens, "overlap": settings.chunk_overlap_sentences}
 
@@ -129,7 +134,7 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
         for old_id in previous - {a.id for a in parsed.articles}:
             articles.pop(old_id, None)
         for article in parsed.articles:
-            if article.id in articles and articles[article.id] == article:
+            if article.id in articles and _same_content(articles[article.id], article):
                 unchanged += 1
             else:
                 added.append(article)

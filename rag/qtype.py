@@ -9,6 +9,9 @@ from dataclasses import dataclass
 _TYPES = [
     ("ordinal", re.compile(r"第几|排第|排名第?几|位居第?几|居第几")),
     ("number", re.compile(r"多少|几[个位名家次届天年月项所座辆户台件倍成]|多大|多高|多长|多重|多远|多久|百分之几|比例|增长了?几|增幅|降幅|占比")),
+    # A bare metric noun asks for a quantity too: "2025年株洲医保参保人数".
+    ("number", re.compile(r"(?:人数|人次|数量|总数|总量|金额|总额|产值|收入|营收|增速|增幅|价格|费用|面积|"
+                          r"投资|产量|销量|票房)[？?。]?$")),
     ("time", re.compile(r"何时|什么时候|哪天|哪一天|哪年|哪一年|几月|几号|什么时间|几点|哪个月|日期")),
     ("person", re.compile(r"谁|哪位|何人|什么人|叫什么名字")),
     ("org", re.compile(r"哪个部门|哪家|哪个单位|哪个机构|什么部门|什么单位|什么机构|哪个公司|什么公司|哪所|哪个学校|哪些单位|哪些部门")),

@@ -136,3 +136,13 @@ def test_jsonl_gz_archive(tmp_path):
     path.write_bytes(gzip.compress("\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()))
     report = ingest([path], s, progress=False)
     assert report.ok and report.articles_added == 3
+
+
+def test_same_issue_under_another_name_adds_nothing(tmp_path):
+    s = _settings(tmp_path)
+    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+    copy = tmp_path / "copy.txt"
+    shutil.copy(CORPUS / "002_7a2d84cb32ceeabd.txt", copy)
+    report = ingest([copy], s, progress=False)
+    assert report.articles_added == 0 and report.articles_unchanged == 7
+    assert len(Index.load(s.index_dir).articles) == 7
