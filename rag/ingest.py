@@ -64,7 +64,8 @@ def _fingerprint(settings: Settings) -> dict[str, Any]:
     return {"max_tokens": settings.chunk_max_tokens, "overlap": settings.chunk_overlap_sentences}
 
 
-def _file_hash(path: Path) -> str:
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -114,7 +115,7 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
     for path in expanded:
         key = str(path.resolve())
         try:
-            digest = _file_hash(path)
+            digest = file_hash(path)
         except OSError as exc:
             reports.append(FileReport(str(path), "error", str(InputError(path, exc.strerror or str(exc)))))
             continue

@@ -7,7 +7,6 @@ Library errors become Chinese messages here, never tracebacks on the page.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import shutil
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.ingest import file_hash
 
 from .render import (FileRow, Turn, conversation_html, header_html, ingest_report_html, issue_rows,
                      issues_html, make_sources, message_html, sources_html, verdict_html)
@@ -265,7 +265,7 @@ class Handlers:
                 rows.append(FileRow(name, "rejected",
                                     error=f"文件 {size / 1048576:.1f} MB，超过 {self.settings.upload_max_mb} MB 上限"))
                 continue
-            digest = _sha256(src)
+            digest = file_hash(src)
             safe = re.sub(r"[^\w.\-]", "_", name)
             folder.mkdir(parents=True, exist_ok=True)
             dest = folder / f"{digest[:12]}-{safe}"
@@ -296,11 +296,3 @@ class Handlers:
         self.engine.reload()
         progress(1.0, desc="完成")
         return report
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
