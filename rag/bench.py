@@ -193,7 +193,10 @@ def bench_scale(corpus: Path, limit: int | None, n_queries: int, settings, keep:
         _row(f"retrieval latency ({len(questions)} questions)", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         p50, p95 = percentiles(total_ms)
         _row("ask latency, default answerer", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-        _row("RSS at query time", f"{rss_mb():,.0f} MB")
+        _row("RSS of this process (it also built the index)", f"{rss_mb():,.0f} MB")
+        fresh = query_process_rss(s.index_dir, questions[:50])
+        _row("RSS at query time (fresh process, 50 questions)",
+             f"{fresh['rss']:,.0f} MB now, {fresh['peak']:,.0f} MB peak")
         _row("rag serve startup (until the port answers)", f"{serve_startup(s.index_dir):.2f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -208,6 +211,26 @@ def _write_subset(src: Path, dest: Path, limit: int) -> None:
             if i >= limit:
                 break
             fout.write(line)
+
+
+_RSS_CHILD = """
+import json, sys
+from rag.bench import rss_mb
+from rag.pipeline import Assistant
+from rag.settings import Settings
+a = Assistant.open(Settings.load(index_dir=sys.argv[1]))
+for q in json.loads(sys.argv[2]):
+    a.ask(q)
+peak = next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"rss": rss_mb(), "peak": peak}))
+"""
+
+
+def query_process_rss(index_dir: Path, questions: list[str]) -> dict[str, float]:
+    """Resident memory of a fresh process that opens the index and answers questions."""
+    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(index_dir), json.dumps(questions)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def serve_startup(index_dir: Path, timeout: float = 120.0) -> float:
@@ -294,7 +317,8 @@ def main(args) -> int:
     if what & {"parse", "all"}:
         bench_parse(corpus, args.limit, settings)
     if what & {"scale", "all"}:
-        bench_scale(corpus, args.limit, args.queries, settings)
+        keep = Path(args.index) if getattr(args, "index", None) else None
+        bench_scale(corpus, args.limit, args.queries, settings, keep=keep)
     if what & {"ann", "all"}:
         bench_ann()
     return 0
