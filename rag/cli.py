@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--corpus", help="bench corpus (default ../shared/bench/crud-news-11k.jsonl.gz)")
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,ann,all")
+    sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,all (query: against --index, built)")
     sp.set_defaults(func=cmd_bench)
     return p
 

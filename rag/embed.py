@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -75,11 +76,15 @@ class SentenceTransformerEmbedder:
         self.model_id = model_id or name_or_path
         self._model = None
         self._dim: int | None = None
+        self._lock = threading.Lock()  # concurrent first requests load the model once
 
     @property
     def model(self):
         if self._model is None:
-            self._model = _load_sentence_transformer(self.name_or_path, self.device, self.cache_dir)
+            with self._lock:
+                if self._model is None:
+                    self._model = _load_sentence_transformer(self.name_or_path, self.device,
+                                                             self.cache_dir)
         return self._model
 
     @property
@@ -132,18 +137,22 @@ class DefaultE5Embedder(SentenceTransformerEmbedder):
     @property
     def model(self):
         if self._model is None:
-            from .e5model import ensure_e5_model
+            with self._lock:
+                if self._model is None:
+                    from .e5model import ensure_e5_model
 
-            self.name_or_path = str(ensure_e5_model(self.cache_dir))
-            self._model = _load_sentence_transformer(self.name_or_path, self.device, None)
+                    self.name_or_path = str(ensure_e5_model(self.cache_dir))
+                    self._model = _load_sentence_transformer(self.name_or_path, self.device, None)
         return self._model
 
     @property
     def onnx(self):
         if self._onnx is None:
-            from .e5onnx import load_e5_onnx_int8
+            with self._lock:
+                if self._onnx is None:
+                    from .e5onnx import load_e5_onnx_int8
 
-            self._onnx = load_e5_onnx_int8(self.cache_dir, threads=os.cpu_count() or 2)
+                    self._onnx = load_e5_onnx_int8(self.cache_dir, threads=os.cpu_count() or 2)
         return self._onnx
 
     @property

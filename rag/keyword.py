@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -31,15 +32,26 @@ class Tokenizer:
     """An own ``jieba.Tokenizer`` with the corpus's user words (never jieba's global one)."""
 
     def __init__(self, user_words: Iterable[str] = ()):
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba = jieba.Tokenizer()
         self.user_words = sorted(set(user_words))
-        for w in self.user_words:
-            self._jieba.add_word(w, freq=_USER_FREQ)
+        self._loaded = None
+        self._lock = threading.Lock()
+
+    @property
+    def _jieba(self):
+        # jieba's dictionary takes ~0.5 s to load: on first use, not when an index opens.
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    import logging
+
+                    import jieba
+
+                    jieba.setLogLevel(logging.WARNING)
+                    tok = jieba.Tokenizer()
+                    for w in self.user_words:
+                        tok.add_word(w, freq=_USER_FREQ)
+                    self._loaded = tok
+        return self._loaded
 
     def is_word(self, word: str) -> bool:
         """Whether jieba's dictionary knows ``word``."""

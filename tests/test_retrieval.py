@@ -49,6 +49,36 @@ def test_user_dictionary_keeps_corpus_place_names_whole():
     assert "淦田镇" not in jieba.lcut("渌口区淦田镇官塘村")
 
 
+def test_concurrent_first_questions_load_the_model_and_dictionary_once(tmp_path, monkeypatch):
+    # `rag serve` warms up in the background while the first questions may arrive.
+    import threading
+    import time
+
+    from rag import e5onnx
+    from rag.embed import DefaultE5Embedder
+
+    loads = []
+
+    def slow_load(cache_dir, threads=2, progress=True):
+        loads.append(cache_dir)
+        time.sleep(0.2)
+        return object()
+
+    monkeypatch.setattr(e5onnx, "load_e5_onnx_int8", slow_load)
+    embedder = DefaultE5Embedder(tmp_path)
+    tok = Tokenizer(["淦田镇"])
+    seen, words = [], []
+    threads = [threading.Thread(target=lambda: (seen.append(embedder.onnx),
+                                                words.append(tok.tokens("淦田镇官塘村"))))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len({id(x) for x in seen}) == 1
+    assert len(words) == 4 and all("淦田镇" in w for w in words)
+
+
 def test_date_awareness_prefers_the_asked_year_without_dropping_passages(fake_assistant):
     r = fake_assistant.retriever
     q = "2023年上半年株洲普通门诊异地直接结算人次"

@@ -11,6 +11,7 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,6 +23,7 @@ CSS_FILE = Path(__file__).parent / "static" / "app.css"
 
 #: Events answered at once; the queue holds the rest, so a crowd waits rather than fails.
 CONCURRENCY = 8
+WARM_MESSAGE = "model ready"  # printed once the first question needs no loading
 
 EXAMPLES = (
     "2025年株洲医保参保人数",
@@ -260,6 +262,15 @@ def auth_from_env() -> tuple[str, str] | None:
     return user, password
 
 
+def _warm_up(assistant, t0: float) -> None:
+    try:
+        assistant.warm_up()
+    except Exception as exc:  # the first question will raise it again, with the UI's error message
+        print(f"warm-up failed: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"{WARM_MESSAGE} in {time.perf_counter() - t0:.1f}s", flush=True)
+
+
 def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -> None:
     """Open the assistant, warm it up, and serve the UI until interrupted."""
     from rag.errors import RagError
@@ -271,7 +282,6 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     print(f"loading index {settings.index_dir} and model {settings.embed_model} …", flush=True)
     t0 = time.perf_counter()
     assistant = Assistant.open(settings)
-    assistant.warm_up()
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print("warning: serving beyond this machine without a password "
               "(set RAG_UI_USER and RAG_UI_PASSWORD)", file=sys.stderr, flush=True)
@@ -283,8 +293,11 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from None
     index = assistant.index
-    print(f"ready in {time.perf_counter() - t0:.1f}s: {len(index.articles)} articles, "
+    print(f"serving in {time.perf_counter() - t0:.1f}s: {len(index.articles)} articles, "
           f"{len(index.chunks)} chunks; open http://{host}:{port}", flush=True)
+    # The model and word segmenter load while the page opens; a question asked
+    # before they are ready waits for them (the loads are locked, never doubled).
+    threading.Thread(target=_warm_up, args=(assistant, t0), daemon=True).start()
     try:
         demo.block_thread()
     finally:
