@@ -53,8 +53,11 @@ def score_sentences(query: Query, hits: list[Hit], qtype: QuestionType | None = 
             if match == 0.0 and query.period is not None:
                 # The sentence may lean on its article for the year ("去年…").
                 match = 0.5 * period_match(query.period, context, article.date)
-            score = coverage * (1.0 if typed else 0.35) + 0.08 * match + 0.06 * prior
-            if spans and qtype.kind in ("person", "org", "place"):
+            # "谁" wants a name: a sentence naming nobody is a weak answer, not an impossible one.
+            weak = not spans and qtype.kind == "person"
+            score = coverage * (1.0 if typed and not weak else 0.8 if typed else 0.35) \
+                + 0.08 * match + 0.06 * prior
+            if spans and (qtype.kind in ("person", "org", "place") or qtype.noun):
                 score += 0.04
             if spans and _near_focus(sentence.lower(), spans, query.focus):
                 score += 0.06
@@ -85,10 +88,29 @@ def _coverage(query: Query, sentence: str, context: str) -> float:
     return own + 0.5 * (around - own)
 
 
+#: A question word carrying this share of the question's weight must be in the
+#: passage: "株洲博物馆馆长是谁" is not answered by a passage on the museum alone.
+KEY_TERM_SHARE = 0.4
+
+
+def missing_key_term(best: Evidence, query: Query) -> str | None:
+    """A heavy question term that neither the sentence nor its passage contains."""
+    total = sum(query.weights.get(t, 1.0) for t in query.terms)
+    if not total:
+        return None
+    article = best.hit.article
+    around = f"{article.headline}\n{article.subheadline or ''}\n{best.hit.chunk.text}".lower()
+    for t in query.terms:
+        if query.weights.get(t, 1.0) / total >= KEY_TERM_SHARE and t not in around:
+            return t
+    return None
+
+
 def is_answerable(best: Evidence, query: Query, min_score: float) -> bool:
     """Whether the best sentence really answers: enough of the question's
-    weighted key terms, the right kind of answer, and not another year."""
-    if best.score < min_score or not best.typed:
+    weighted key terms, none of its heaviest missing, the right kind of
+    answer, and not another year."""
+    if best.score < min_score or not best.typed or missing_key_term(best, query):
         return False
     if query.period is not None and not query.period.relative:
         match = period_match(query.period, best.text, best.hit.article.date)

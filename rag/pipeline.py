@@ -14,6 +14,9 @@ from .records import Answer
 from .retrieve import Retriever
 from .settings import Settings
 
+#: Passages from the top of each single ranking that the answerer also reads.
+EXTRA_CANDIDATES = 2
+
 
 class Assistant:
     """Answers questions from an index, with checked citations."""
@@ -49,11 +52,12 @@ class Assistant:
         """Answer one question. ``history`` is earlier (question, answer) turns."""
         t0 = time.perf_counter()
         resolved = self.resolve(question, history)
-        hits = self.retriever.search(resolved, k=max(self.settings.top_k, 5), mode=mode,
-                                     date_from=date_from, date_to=date_to,
-                                     date_aware=date_aware, today=today)
+        k = max(self.settings.top_k, 5)
+        pool = self.retriever.search(resolved, k=k, mode=mode, date_from=date_from, date_to=date_to,
+                                     date_aware=date_aware, today=today, extra=EXTRA_CANDIDATES)
+        hits = pool[:k]
         t1 = time.perf_counter()
-        answer = self._extractive(question, resolved, hits, today)
+        answer = self._extractive(question, resolved, pool, today, hits)
         if (use_llm if use_llm is not None else self.generator is not None) and self.generator:
             from .llm import answer_with_llm
 
@@ -69,8 +73,10 @@ class Assistant:
 
             resolved = self.resolve(question, history)
             kw = {k: v for k, v in kwargs.items() if k != "use_llm"}
-            hits = self.retriever.search(resolved, k=max(self.settings.top_k, 5), **kw)
-            fallback = self._extractive(question, resolved, hits, kw.get("today"))
+            k = max(self.settings.top_k, 5)
+            pool = self.retriever.search(resolved, k=k, extra=EXTRA_CANDIDATES, **kw)
+            hits = pool[:k]
+            fallback = self._extractive(question, resolved, pool, kw.get("today"), hits)
             yield from stream_with_llm(self.generator, resolved, hits, fallback, self.settings)
             return
         answer = self.ask(question, history, **kwargs)
@@ -80,10 +86,11 @@ class Assistant:
             yield answer.text[i:i + 8]
         yield answer
 
-    def _extractive(self, question: str, resolved: str, hits, today) -> Answer:
+    def _extractive(self, question: str, resolved: str, pool, today, hits) -> Answer:
+        """Answer from the sentences of ``pool``; ``hits`` (its top) are what the answer lists."""
         query = self.retriever.analyse(resolved, today)
         qtype = question_type(resolved)
-        evidence = score_sentences(query, hits, qtype)
+        evidence = score_sentences(query, pool, qtype)
         resolved_q = resolved if resolved != question else None
         if not evidence or not is_answerable(evidence[0], query, self.settings.min_answer_score):
             return Answer(question, refusal_text(query, hits), True, (), tuple(hits),

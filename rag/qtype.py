@@ -33,17 +33,21 @@ TIME_EXPR = re.compile(
     r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|底|初|中旬|上旬|下旬|份)?|(?:19|20)\d{2}年|"
     r"\d{1,2}日|\d{1,2}时|[上下]半年|年底|年初|月底|春节|国庆|元旦")
 _ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|委员会|妇联|总工会|工会|部|厅|办|公司|中心|集团|"
-                         r"协会|学会|学校|大学|中学|小学|医院|银行|政府|法院|检察院|研究院|研究所|联合会|社)")
+                         r"协会|学会|学校|大学|中学|小学|医院|银行|政府|法院|检察院|研究院|研究所|联合会|社|"
+                         r"(?<![其之当])[一二三四五六七八九十]{1,3}中)")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,10}(?:省|市|区|县|镇|乡|村|街道|社区|馆|园|广场|公园|中心|"
                            r"大厦|医院|学校|车站|机场|港|湖|山|河)")
-_PERSON_HINT = re.compile(r"(?:是|为|叫|名叫|收件人|负责人|书记|主任|局长|市长|记者)[\u4e00-\u9fff]{2,3}|"
-                          r"[\u4e00-\u9fff]{2,3}(?:说|表示|介绍|指出|强调|笑着说)")
+_PERSON_HINT = re.compile(
+    r"(?:是|为|叫|名叫|收件人|负责人|书记|主任|主席|[厅局处科部院校所站队省市县区镇乡村]长|"
+    r"经理|董事长|记者|通讯员|教授|老师|医生|先生|女士|同志)[\u4e00-\u9fff]{2,3}|"
+    r"[\u4e00-\u9fff]{2,3}(?:说|表示|介绍|指出|强调|笑着说|主持|出席)")
 
 
 @dataclass(frozen=True)
 class QuestionType:
     kind: str | None  # ordinal, number, time, person, org, place, list, entity, or None
     unit: str | None = None  # the unit a number question asks for, e.g. 亿元
+    noun: str | None = None  # the kind of thing asked for, e.g. 专业 in "哪个专业"
 
     @property
     def strict(self) -> bool:
@@ -59,8 +63,17 @@ def question_type(question: str) -> QuestionType:
             if kind == "number":
                 m = _ASKED_UNIT.search(question)
                 unit = m.group(1) if m else None
-            return QuestionType(kind, unit)
+            return QuestionType(kind, unit, kind_noun(question))
     return QuestionType(None)
+
+
+def kind_noun(question: str) -> str | None:
+    """The noun right after a question word that names what is asked for ("哪所学校" → 学校)."""
+    for _, end in focus_spans(question):
+        for noun in ANSWER_KIND_NOUNS:
+            if question.startswith(noun, end):
+                return noun
+    return None
 
 
 def answer_spans(sentence: str, qtype: QuestionType, question: str = "") -> list[tuple[int, int]]:
@@ -80,13 +93,17 @@ def answer_spans(sentence: str, qtype: QuestionType, question: str = "") -> list
         return out
     if qtype.kind == "time":
         return [m.span() for m in TIME_EXPR.finditer(sentence)]
+    named = []
+    if qtype.noun:  # "动画专业" for "哪个专业"
+        named = [m.span() for m in re.finditer(rf"[\u4e00-\u9fff]{{1,8}}?{qtype.noun}", sentence)
+                 if m.group(0) != qtype.noun and m.group(0) not in question]
     if qtype.kind == "org":
-        return [m.span() for m in _ORG_SUFFIX.finditer(sentence)]
+        return named + [m.span() for m in _ORG_SUFFIX.finditer(sentence)]
     if qtype.kind == "place":
-        return [m.span() for m in _PLACE_SUFFIX.finditer(sentence)]
+        return named + [m.span() for m in _PLACE_SUFFIX.finditer(sentence)]
     if qtype.kind == "person":
         return [m.span() for m in _PERSON_HINT.finditer(sentence)]
-    return []
+    return named
 
 
 def _is_date(text: str, start: int, end: int) -> bool:
@@ -98,9 +115,14 @@ def _is_date(text: str, start: int, end: int) -> bool:
 
 
 _QUESTION_PHRASES = re.compile(
-    r"第几[\u4e00-\u9fff]?|几[个位名家次届天年月项所座辆户台件倍成号点]?|多少[\u4e00-\u9fff]{0,2}?(?=[？?，,。]|$)|多少|"
-    r"是谁|是什么|什么时候|什么时间|什么地方|什么|哪个|哪家|哪些|哪里|哪儿|哪一|哪位|哪天|哪年|哪|何时|何地|"
-    r"谁|如何|怎么样|怎样|怎么|是否|吗|呢|请问")
+    r"(?:排名|位居|位列|排|居|列)?第几[\u4e00-\u9fff]?|几[个位名家次届天年月项所座辆户台件倍成号点]?|多少[\u4e00-\u9fff]{0,2}?(?=[？?，,。]|$)|多少|"
+    r"是谁|是什么|什么时候|什么时间|什么地方|什么|哪里|哪儿|哪一?[个家些位天年所座条种类项次届门间台辆场部样]?|"
+    r"何时|何地|谁|如何|怎么样|怎样|怎么|是否|吗|呢|请问")
+
+#: Nouns that, right after a question word, name the kind of answer wanted.
+ANSWER_KIND_NOUNS = frozenset("""
+学校 单位 部门 机构 公司 企业 城市 地方 地点 国家 省份 地区 专业 名字 时间 日子 组织 团队 医院 银行
+""".split())
 
 
 def focus_spans(question: str) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from .embed import Embedder, embed_query
 from .fusion import rrf, term_coverage
 from .index import Index
 from .periods import Period, in_range, period_match, question_period
-from .qtype import focus_spans, strip_question_words
+from .qtype import ANSWER_KIND_NOUNS, focus_spans, strip_question_words
 from .records import Hit
 from .settings import RETRIEVAL_MODES, Settings
 
@@ -34,27 +34,36 @@ class Query:
 #: Words beside the question word are what is asked about; they weigh more.
 FOCUS_WEIGHT = 2.0
 _FOCUS_REACH = 4  # characters either side of a question word
+#: A noun naming the kind of answer is seldom in the answer's sentence.
+KIND_WEIGHT = 0.5
 
 
-def _focus_terms(question: str, terms: tuple[str, ...]) -> set[str]:
+def _focus_terms(question: str, terms: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """Terms beside a question word, and those that name the kind of answer
+    ("哪所**学校**", "什么**部门**"): an answer names a school, not the word 学校."""
     q = question.lower()
     spans = focus_spans(q)
-    focus = set()
+    focus, kinds = set(), set()
     for t in terms:
         for m in re.finditer(re.escape(t), q):
-            if any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
+            if t in ANSWER_KIND_NOUNS and any(m.start() == b for _, b in spans):
+                kinds.add(t)
+            elif any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
                 focus.add(t)
-    return focus
+    return focus - kinds, kinds
 
 
 def _rejoin_singles(tokenizer, words: list[str]) -> list[str]:
-    """Recover a word jieba split across a boundary: 株洲市|长 also gives 市长."""
+    """Recover a word jieba split across a boundary: 株洲市|长 gives 株洲 and 市长."""
     out = list(words)
     for i, w in enumerate(words):
         if len(w) != 1:
             continue
         if i > 0 and tokenizer.is_word(words[i - 1][-1] + w):
             out.append(words[i - 1][-1] + w)
+            stem = words[i - 1][:-1]
+            if len(stem) > 1 and tokenizer.is_word(stem):
+                out[i - 1] = stem
         if i + 1 < len(words) and tokenizer.is_word(w + words[i + 1][0]):
             out.append(w + words[i + 1][0])
     return out
@@ -77,18 +86,22 @@ class Retriever:
         words = [t for t in _rejoin_singles(kw.tokenizer, kw.tokenizer.words(strip_question_words(question)))
                  if not _YEAR_TOKEN.fullmatch(t) and len(t) > 1]
         terms = tuple(dict.fromkeys(words))
-        focus = _focus_terms(question, terms)
-        weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else 1.0) for t in terms}
+        focus, kinds = _focus_terms(question, terms)
+        weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else KIND_WEIGHT if t in kinds else 1.0)
+                   for t in terms}
         return Query(question, terms, weights, question_period(question, today),
                      tuple(t for t in terms if t in focus))
 
     def search(self, question: str, k: int | None = None, mode: str | None = None,
                date_from: str | None = None, date_to: str | None = None,
-               date_aware: bool | None = None, today: date | None = None) -> list[Hit]:
+               date_aware: bool | None = None, today: date | None = None, extra: int = 0) -> list[Hit]:
         """The best ``k`` chunks for ``question``, best first.
 
         ``date_from`` / ``date_to`` (ISO dates) filter by publication date.
-        Date awareness only re-ranks: it never removes a passage.
+        Date awareness only re-ranks: it never removes a passage. ``extra``
+        appends the top few of the keyword and of the dense ranking that
+        fusion left out: a passage only one of them finds can still hold the
+        answer (rank fusion favours passages both rank middling).
         """
         s = self.settings
         k = k or s.top_k
@@ -128,8 +141,14 @@ class Retriever:
                 match = period_match(query.period, f"{article.headline}\n{chunk.text}", article.date)
                 score *= 1.0 + weight * match
             hits.append(Hit(chunk, article, score, dense.get(row), keyword.get(row)))
-        hits.sort(key=lambda h: -h.score)
-        return hits[:k]
+        order = sorted(range(len(hits)), key=lambda i: -hits[i].score)
+        chosen = order[:k]
+        if extra:
+            position = {row: i for i, row in enumerate(fused)}
+            for ranking in (keyword, dense):
+                missing = [position[r] for r in ranking if position[r] not in chosen]
+                chosen += missing[:extra]
+        return [hits[i] for i in chosen]
 
     def _dense(self, question: str, n: int, allowed: np.ndarray | None) -> dict[int, float]:
         qv = embed_query(self.embedder, question)

@@ -39,6 +39,9 @@ def test_unanswerable_question_is_refused_and_points_to_close_articles(fake_assi
     "2025年株洲新增城镇就业多少人？",
     "醴陵经开区2025年税收收入是多少亿元？",
     "株洲方特欢乐世界门票多少钱？",
+    # The museum is in the archive, its director is not.
+    "株洲博物馆馆长是谁？",
+    "炎陵县县长是谁？",
 ])
 def test_questions_the_archive_cannot_answer_are_refused(fake_assistant, question):
     assert fake_assistant.ask(question).refused
@@ -117,3 +120,33 @@ def test_dev_set_with_the_default_model(tmp_path_factory):
     settings = Settings.load(index_dir=tmp_path_factory.mktemp("real") / "index")
     assert ingest([CORPUS], settings, progress=False).ok
     assert _check_dev(Assistant.open(settings)) == []
+
+
+@pytest.mark.unit
+def test_who_questions_prefer_the_sentence_that_names_someone(fake_assistant):
+    # The sentence repeating the meeting's name names nobody; the next one names who chaired it.
+    a = fake_assistant.ask("市十六届人民政府第二次全体（扩大）会议由谁主持？")
+    assert not a.refused and "王卫安" in a.citations[0].quote
+
+
+@pytest.mark.unit
+def test_a_word_split_by_the_segmenter_is_recovered_on_both_sides(fake_assistant):
+    # jieba reads 株洲市|长; the question means 株洲 + 市长.
+    terms = fake_assistant.retriever.analyse("株洲市长是谁？").terms
+    assert {"株洲", "市长"} <= set(terms) and "株洲市" not in terms
+    a = fake_assistant.ask("株洲市长是谁？")
+    assert "陈恢清" in a.text
+
+
+@pytest.mark.unit
+def test_the_noun_after_the_question_word_names_the_kind_of_answer():
+    from rag.qtype import answer_spans, question_type
+
+    qt = question_type("邓薛彤被清华大学哪个专业录取？")
+    assert qt.noun == "专业"
+    sentence = "如今顺利被清华大学动画专业录取,离自己的梦想更近了。"
+    assert any(sentence[a:b].endswith("动画专业") for a, b in answer_spans(sentence, qt, "哪个专业"))
+    school = question_type("邓薛彤是哪所学校的学生？")
+    assert (school.kind, school.noun) == ("org", "学校")
+    assert answer_spans("收件人是来自株洲市二中的邓薛彤。", school)
+    assert question_type("株洲在排行榜中排第几位？").noun is None
