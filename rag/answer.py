@@ -106,11 +106,25 @@ def missing_key_term(best: Evidence, query: Query) -> str | None:
     return None
 
 
+def missing_name(best: Evidence, query: Query) -> str | None:
+    """A place or organisation the question names that the article does not:
+    深圳's growth rate does not answer a question about 株洲's. The whole article
+    counts, as a passage often says only 全市 for the city its article names."""
+    article = best.hit.article
+    around = f"{article.headline}\n{article.subheadline or ''}\n{article.body}".lower()
+    for name in query.names:
+        short = name[:-1] if len(name) > 2 and name[-1] in "省市县区" else name  # 株洲市 = 株洲
+        if short not in around:
+            return name
+    return None
+
+
 def is_answerable(best: Evidence, query: Query, min_score: float) -> bool:
     """Whether the best sentence really answers: enough of the question's
-    weighted key terms, none of its heaviest missing, the right kind of
-    answer, and not another year."""
-    if best.score < min_score or not best.typed or missing_key_term(best, query):
+    weighted key terms, none of its heaviest missing, every place and
+    organisation it names present, the right kind of answer, and not another year."""
+    if best.score < min_score or not best.typed or missing_key_term(best, query) \
+            or missing_name(best, query):
         return False
     if query.period is not None and not query.period.relative:
         match = period_match(query.period, best.text, best.hit.article.date)

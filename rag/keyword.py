@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -63,6 +64,13 @@ class Tokenizer:
         return [t.lower() for t in self._jieba.lcut_for_search(text)
                 if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)]
 
+    def is_name(self, word: str) -> bool:
+        """Whether ``word`` names a place, organisation or other proper noun: jieba's
+        dictionary tags it ns/nt/nz, or it ends like a place name (X市, X县, X镇…)."""
+        if word in _NOT_NAMES or len(word) < 2:
+            return False
+        return word in _proper_nouns() or bool(_PLACE_END.search(word))
+
     def words(self, text: str) -> list[str]:
         """Precise-mode words without stopwords and punctuation, lower-cased: no
         overlapping sub-words, so each word of a question counts once."""
@@ -72,6 +80,20 @@ class Tokenizer:
 
 # High enough that jieba keeps the word whole, low enough not to swallow neighbours.
 _USER_FREQ = 2000
+
+# Proper nouns too general to pin a passage down ("中国百强城市" is about cities in China).
+_NOT_NAMES = frozenset("中国 全国 我国 国内 国家 国际 世界 全球 城市 地区 全省 全市 我市 本市 全区 我省".split())
+_PLACE_END = re.compile(r"..(?:省|市|县|区|镇|乡|村|街道|社区|经开区|高新区)$")
+
+
+@functools.lru_cache(maxsize=1)
+def _proper_nouns() -> frozenset[str]:
+    """jieba's dictionary words tagged place (ns), organisation (nt) or other proper noun (nz)."""
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    text = path.read_text(encoding="utf-8")
+    return frozenset(m.lower() for m in re.findall(r"^(\S{2,}) \d+ n[stz]$", text, re.MULTILINE))
 
 
 def corpus_user_words(texts: Iterable[str], is_word=lambda w: False) -> set[str]:

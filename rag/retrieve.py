@@ -11,6 +11,7 @@ import numpy as np
 from .embed import Embedder, embed_query
 from .fusion import rrf, term_coverage
 from .index import Index
+from .keyword import corpus_user_words
 from .periods import Period, in_range, period_match, question_period
 from .qtype import ANSWER_KIND_NOUNS, focus_spans, strip_question_words
 from .records import Hit
@@ -29,6 +30,7 @@ class Query:
     weights: dict[str, float]
     period: Period | None
     focus: tuple[str, ...] = ()  # terms beside the question word
+    names: tuple[str, ...] = ()  # terms naming a place, organisation or other proper noun
 
 
 #: Words beside the question word are what is asked about; they weigh more.
@@ -51,6 +53,15 @@ def _focus_terms(question: str, terms: tuple[str, ...]) -> tuple[set[str], set[s
             elif any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
                 focus.add(t)
     return focus - kinds, kinds
+
+
+def _names(question: str, terms: tuple[str, ...], tokenizer) -> tuple[str, ...]:
+    """Places, organisations and quoted terms the question names, whole even
+    where the index's segmenter does not know them (官塘村, “她创课堂”)."""
+    whole = sorted(corpus_user_words([question], tokenizer.is_word))
+    names = [w.lower() for w in whole] + [t for t in terms if tokenizer.is_name(t)]
+    # A piece of a whole name (塘村 of 官塘村) adds nothing.
+    return tuple(n for n in dict.fromkeys(names) if n in whole or not any(n in w for w in whole))
 
 
 def _rejoin_singles(tokenizer, words: list[str]) -> list[str]:
@@ -90,7 +101,7 @@ class Retriever:
         weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else KIND_WEIGHT if t in kinds else 1.0)
                    for t in terms}
         return Query(question, terms, weights, question_period(question, today),
-                     tuple(t for t in terms if t in focus))
+                     tuple(t for t in terms if t in focus), _names(question, terms, kw.tokenizer))
 
     def search(self, question: str, k: int | None = None, mode: str | None = None,
                date_from: str | None = None, date_to: str | None = None,

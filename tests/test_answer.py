@@ -150,3 +150,20 @@ def test_the_noun_after_the_question_word_names_the_kind_of_answer():
     assert (school.kind, school.noun) == ("org", "学校")
     assert answer_spans("收件人是来自株洲市二中的邓薛彤。", school)
     assert question_type("株洲在排行榜中排第几位？").noun is None
+
+
+@pytest.mark.unit
+def test_a_question_about_a_place_the_article_never_names_is_refused(fake_assistant):
+    # The 株洲 article answers 株洲's growth; 深圳's is not in the archive.
+    assert "4.1%" in fake_assistant.ask("2023年上半年株洲地区生产总值增长了多少？").text
+    assert fake_assistant.ask("2023年上半年深圳地区生产总值增长了多少？").refused
+    assert fake_assistant.ask("“她创课堂”是哪个部门打造的？").citations
+    assert fake_assistant.ask("“他创讲堂”是哪个部门打造的？").refused
+
+
+@pytest.mark.unit
+def test_names_in_a_question(fake_assistant):
+    names = fake_assistant.retriever.analyse
+    assert "株洲" in names("2025年株洲医保参保人数").names
+    assert {"官塘村", "村晚"} <= set(names("官塘村的“村晚”是第几届？").names)
+    assert "中国" not in names("株洲在2023年中国百强城市排行榜中排第几位？").names
