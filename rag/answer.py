@@ -39,7 +39,7 @@ def score_sentences(query: Query, hits: list[Hit], qtype: QuestionType | None = 
     out: list[Evidence] = []
     for rank, hit in enumerate(hits):
         article, chunk = hit.article, hit.chunk
-        context = f"{article.headline}\n{article.subheadline or ''}\n{chunk.text}".lower()
+        context = _around(hit, chunk.text)
         prior = 1.0 / (1.0 + 0.15 * rank)
         for start, end in chunk.sentences:
             if (article.id, start) in seen:
@@ -88,6 +88,11 @@ def _coverage(query: Query, sentence: str, context: str) -> float:
     return own + 0.5 * (around - own)
 
 
+def _around(hit: Hit, text: str) -> str:
+    """``text`` under its article's headline and sub-headline, lower-cased, for term lookups."""
+    return f"{hit.article.headline}\n{hit.article.subheadline or ''}\n{text}".lower()
+
+
 #: A question word carrying this share of the question's weight must be in the
 #: passage: "株洲博物馆馆长是谁" is not answered by a passage on the museum alone.
 KEY_TERM_SHARE = 0.4
@@ -98,8 +103,7 @@ def missing_key_term(best: Evidence, query: Query) -> str | None:
     total = sum(query.weights.get(t, 1.0) for t in query.terms)
     if not total:
         return None
-    article = best.hit.article
-    around = f"{article.headline}\n{article.subheadline or ''}\n{best.hit.chunk.text}".lower()
+    around = _around(best.hit, best.hit.chunk.text)
     for t in query.terms:
         if query.weights.get(t, 1.0) / total >= KEY_TERM_SHARE and t not in around:
             return t
@@ -110,8 +114,7 @@ def missing_name(best: Evidence, query: Query) -> str | None:
     """A place or organisation the question names that the article does not:
     深圳's growth rate does not answer a question about 株洲's. The whole article
     counts, as a passage often says only 全市 for the city its article names."""
-    article = best.hit.article
-    around = f"{article.headline}\n{article.subheadline or ''}\n{article.body}".lower()
+    around = _around(best.hit, best.hit.article.body)
     for name in query.names:
         short = name[:-1] if len(name) > 2 and name[-1] in "省市县区" else name  # 株洲市 = 株洲
         if short not in around:

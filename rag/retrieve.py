@@ -13,7 +13,7 @@ from .fusion import rrf, term_coverage
 from .index import Index
 from .keyword import corpus_user_words
 from .periods import Period, in_range, period_match, question_period
-from .qtype import ANSWER_KIND_NOUNS, focus_spans, strip_question_words
+from .qtype import focus_spans, kind_noun, strip_question_words
 from .records import Hit
 from .settings import RETRIEVAL_MODES, Settings
 
@@ -41,16 +41,15 @@ KIND_WEIGHT = 0.5
 
 
 def _focus_terms(question: str, terms: tuple[str, ...]) -> tuple[set[str], set[str]]:
-    """Terms beside a question word, and those that name the kind of answer
+    """Terms beside a question word, and the one that names the kind of answer
     ("哪所**学校**", "什么**部门**"): an answer names a school, not the word 学校."""
     q = question.lower()
     spans = focus_spans(q)
-    focus, kinds = set(), set()
+    kinds = {kind_noun(q)} & set(terms)
+    focus = set()
     for t in terms:
         for m in re.finditer(re.escape(t), q):
-            if t in ANSWER_KIND_NOUNS and any(m.start() == b for _, b in spans):
-                kinds.add(t)
-            elif any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
+            if any(m.start() <= b + _FOCUS_REACH and m.end() >= a - _FOCUS_REACH for a, b in spans):
                 focus.add(t)
     return focus - kinds, kinds
 
@@ -58,8 +57,8 @@ def _focus_terms(question: str, terms: tuple[str, ...]) -> tuple[set[str], set[s
 def _names(question: str, terms: tuple[str, ...], tokenizer) -> tuple[str, ...]:
     """Places, organisations and quoted terms the question names, whole even
     where the index's segmenter does not know them (官塘村, “她创课堂”)."""
-    whole = sorted(corpus_user_words([question], tokenizer.is_word))
-    names = [w.lower() for w in whole] + [t for t in terms if tokenizer.is_name(t)]
+    whole = sorted(w.lower() for w in corpus_user_words([question], tokenizer.is_word))
+    names = whole + [t for t in terms if tokenizer.is_name(t)]
     # A piece of a whole name (塘村 of 官塘村) adds nothing.
     return tuple(n for n in dict.fromkeys(names) if n in whole or not any(n in w for w in whole))
 
