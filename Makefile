@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: install run index test test-fast bench clean
+.PHONY: install run index test test-fast bench train clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not integration and not browser"
+
+# Retrains the reader from ../shared/train (about an hour on 2 cores; not needed by run or test).
+train: install
+	$(RAG) train
 
 bench: install
 	$(RAG) bench

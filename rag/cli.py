@@ -118,6 +118,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import run
+
+    data = Path(args.data)
+    for name in ("cmrc2018_dev.json", "cmrc2018_trial.json", "DRCD_dev.json", "DRCD_test.json"):
+        if not (data / name).is_file():
+            raise RagError(f"{data / name}: training file missing (see ../shared/train/README.md)")
+    bench = Path(args.noise)
+    if not bench.is_file():
+        raise RagError(f"{bench}: noise corpus missing")
+    run(data, bench, Path(args.work), _settings(args), Path(args.models), synthetic=not args.no_synthetic)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -169,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=7860)
     sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("train", help="retrain the reader from open reading-comprehension data")
+    sp.add_argument("--data", default="../shared/train", help="folder of CMRC 2018 / DRCD files")
+    sp.add_argument("--noise", default="../shared/bench/crud-news-11k.jsonl.gz",
+                    help="news articles pooled in as noise")
+    sp.add_argument("--work", default="embeddings/train", help="pooled index and retrieval cache")
+    sp.add_argument("--models", default="rag/models", help="where the trained models are written")
+    sp.add_argument("--no-synthetic", action="store_true",
+                    help="train without the synthetic news questions (they still report)")
+    sp.set_defaults(func=cmd_train)
 
     sp = with_index(sub.add_parser("bench", help="measure speed, size and memory"))
     sp.add_argument("--corpus", help="bench corpus (default ../shared/bench/crud-news-11k.jsonl.gz)")

@@ -67,6 +67,7 @@ class EvalRow:
     hit_headlines: tuple[str, ...]
     hit_rank: int | None
     answer_correct: bool
+    lead_correct: bool
     citation_correct: bool | None
     latency_ms: float
     answer: Answer = field(repr=False, compare=False)
@@ -166,6 +167,7 @@ def score(q: EvalQuestion, answer: Answer) -> EvalRow:
         hit_rank=hit_rank(answer.hits, q.source_headline),
         # A refusal may quote a headline holding the gold string; it is still no answer.
         answer_correct=not answer.refused and answer_correct(answer.text, q.answers),
+        lead_correct=not answer.refused and bool(answer.lead) and answer_correct(answer.lead, q.answers),
         citation_correct=citation_correct(answer.citations, q.source_headline),
         latency_ms=float(answer.timings_ms.get("total", 0.0)),
         answer=answer,

@@ -118,6 +118,7 @@ class Scored(Protocol):
     unanswerable: bool
     refused: bool
     answer_correct: bool
+    lead_correct: bool  # the short answer the text opens with holds a gold answer
     citation_correct: bool | None  # None: no source_headline, not scored
     hit_rank: int | None
     has_source: bool
@@ -126,7 +127,7 @@ class Scored(Protocol):
 
 #: The keys of the metrics object, in the order they are printed.
 METRIC_KEYS = ("n", "n_answerable", "n_unanswerable", "n_with_source",
-               "answer_accuracy", "citation_accuracy", "hit_at_1", "hit_at_5", "mrr",
+               "answer_accuracy", "lead_accuracy", "citation_accuracy", "hit_at_1", "hit_at_5", "mrr",
                "refusal_accuracy", "false_refusals", "latency_ms_p50", "latency_ms_p95")
 
 
@@ -134,7 +135,8 @@ def summarize(rows: Sequence[Scored]) -> dict[str, Any]:
     """The interface.md metrics object for a list of scored questions.
 
     answer_accuracy counts over answerable questions (a refused answer is never
-    correct, even when its text quotes a headline holding the gold string).
+    correct, even when its text quotes a headline holding the gold string);
+    lead_accuracy likewise, for the short answer the text opens with.
     citation_accuracy, hit_at_1, hit_at_5 and mrr count over answerable
     questions that name a ``source_headline``; questions without one
     (third-party sets) are scored by answer alone. refusal_accuracy counts
@@ -153,6 +155,7 @@ def summarize(rows: Sequence[Scored]) -> dict[str, Any]:
         "n_unanswerable": len(unanswerable),
         "n_with_source": len(sourced),
         "answer_accuracy": _rate([r.answer_correct and not r.refused for r in answerable]),
+        "lead_accuracy": _rate([r.lead_correct and not r.refused for r in answerable]),
         "citation_accuracy": _rate([bool(r.citation_correct) for r in sourced]),
         "hit_at_1": hit_at_k(ranks, 1),
         "hit_at_5": hit_at_k(ranks, 5),

@@ -6,12 +6,13 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from .answer import compose, is_answerable, refusal_text, score_sentences
+from .answer import compose, refusal_text
 from .embed import Embedder, make_embedder
+from .features import question_view
 from .index import Index
-from .qtype import question_type
+from .reader import Reader, default_reader
 from .records import Answer
-from .retrieve import Retriever
+from .retrieve import Query, Retriever
 from .settings import Settings
 
 #: Passages from the top of each single ranking that the answerer also reads.
@@ -21,12 +22,14 @@ EXTRA_CANDIDATES = 2
 class Assistant:
     """Answers questions from an index, with checked citations."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, generator=None):
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, generator=None,
+                 reader: Reader | None = None):
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.retriever = Retriever(index, embedder, settings)
         self.generator = generator
+        self.reader = reader or default_reader()
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> "Assistant":
@@ -42,8 +45,8 @@ class Assistant:
         return cls(index, embedder, settings, generator)
 
     def warm_up(self) -> None:
-        """Load the model and tokenizer now rather than on the first question."""
-        self.retriever.search("株洲", k=1)
+        """Load the models and tokenizers now rather than on the first question."""
+        self.ask("株洲在哪里？")
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), *,
             date_from: str | None = None, date_to: str | None = None, mode: str | None = None,
@@ -52,12 +55,13 @@ class Assistant:
         """Answer one question. ``history`` is earlier (question, answer) turns."""
         t0 = time.perf_counter()
         resolved = self.resolve(question, history)
+        query = self.retriever.analyse(resolved, today)
         k = max(self.settings.top_k, 5)
-        pool = self.retriever.search(resolved, k=k, mode=mode, date_from=date_from, date_to=date_to,
-                                     date_aware=date_aware, today=today, extra=EXTRA_CANDIDATES)
+        pool = self.retriever.search(query, k=k, mode=mode, date_from=date_from, date_to=date_to,
+                                     date_aware=date_aware, extra=EXTRA_CANDIDATES)
         hits = pool[:k]
         t1 = time.perf_counter()
-        answer = self._extractive(question, resolved, pool, today, hits)
+        answer = self._extractive(question, query, pool, hits)
         if (use_llm if use_llm is not None else self.generator is not None) and self.generator:
             from .llm import answer_with_llm
 
@@ -72,11 +76,12 @@ class Assistant:
             from .llm import stream_with_llm
 
             resolved = self.resolve(question, history)
-            kw = {k: v for k, v in kwargs.items() if k != "use_llm"}
+            kw = {k: v for k, v in kwargs.items() if k not in ("use_llm", "today")}
+            query = self.retriever.analyse(resolved, kwargs.get("today"))
             k = max(self.settings.top_k, 5)
-            pool = self.retriever.search(resolved, k=k, extra=EXTRA_CANDIDATES, **kw)
+            pool = self.retriever.search(query, k=k, extra=EXTRA_CANDIDATES, **kw)
             hits = pool[:k]
-            fallback = self._extractive(question, resolved, pool, kw.get("today"), hits)
+            fallback = self._extractive(question, query, pool, hits)
             yield from stream_with_llm(self.generator, resolved, hits, fallback, self.settings)
             return
         answer = self.ask(question, history, **kwargs)
@@ -86,17 +91,16 @@ class Assistant:
             yield answer.text[i:i + 8]
         yield answer
 
-    def _extractive(self, question: str, resolved: str, pool, today, hits) -> Answer:
+    def _extractive(self, question: str, query: Query, pool, hits) -> Answer:
         """Answer from the sentences of ``pool``; ``hits`` (its top) are what the answer lists."""
-        query = self.retriever.analyse(resolved, today)
-        qtype = question_type(resolved)
-        evidence = score_sentences(query, pool, qtype)
-        resolved_q = resolved if resolved != question else None
-        if not evidence or not is_answerable(evidence[0], query, self.settings.min_answer_score):
-            return Answer(question, refusal_text(query, hits), True, (), tuple(hits),
+        reading = self.reader.read(question_view(query), pool)
+        resolved_q = query.text if query.text != question else None
+        if reading.refuse:
+            return Answer(question, refusal_text(query.text, hits), True, (), tuple(hits),
                           resolved_question=resolved_q)
-        text, citations = compose(evidence, qtype, query)
-        return Answer(question, text, False, tuple(citations), tuple(hits), resolved_question=resolved_q)
+        text, citations = compose(reading, query.qtype.kind == "list")
+        return Answer(question, text, False, tuple(citations), tuple(hits), resolved_question=resolved_q,
+                      lead=reading.lead)
 
     def resolve(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """Complete a follow-up ("那2023年呢？") from the earlier turns."""

@@ -1,4 +1,4 @@
-"""What kind of answer a question wants, and whether a sentence has one."""
+"""What kind of answer a question wants: its question word, the unit or noun it asks for."""
 
 from __future__ import annotations
 
@@ -21,26 +21,8 @@ _TYPES = [
 ]
 
 _UNITS = ("亿元|万元|千元|元|万人次|人次|万人|人|万户|户|万吨|吨|万亩|亩|公里|千米|米|平方米|"
-          "个百分点|%|倍|个|家|名|位|届|次|年|天|项|所|座|辆|台|件|期|版|场|分|岁|株|条|批|处|所")
+          "个百分点|%|倍|个|家|名|位|届|次|年|天|项|所|座|辆|台|件|期|版|场|分|岁|株|条|批|处")
 _ASKED_UNIT = re.compile(rf"(?:多少|几)({_UNITS})")
-_NUM = r"\d+(?:[.,]\d+)*|[一二三四五六七八九十百千两]+"
-# A number with its unit (万/亿 multipliers included), e.g. 353万人, 4.1%, 1014.42亿元.
-# Groups: 1 the digits, 2 multiplier and hedges (万, 余, 多), 3 the unit.
-NUMBER_WITH_UNIT = re.compile(rf"({_NUM})((?:余|多)?[万亿千百]?(?:余|多)?)({_UNITS})")
-ORDINAL = re.compile(rf"第({_NUM})([\u4e00-\u9fff]?)")
-_DATE_LIKE = re.compile(r"((?:19|20)\d{2})\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日")
-TIME_EXPR = re.compile(
-    r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|底|初|中旬|上旬|下旬|份)?|(?:19|20)\d{2}年|"
-    r"\d{1,2}日|\d{1,2}时|[上下]半年|年底|年初|月底|春节|国庆|元旦")
-_ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|委员会|妇联|总工会|工会|部|厅|办|公司|中心|集团|"
-                         r"协会|学会|学校|大学|中学|小学|医院|银行|政府|法院|检察院|研究院|研究所|联合会|社|"
-                         r"(?<![其之当])[一二三四五六七八九十]{1,3}中)")
-_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,10}(?:省|市|区|县|镇|乡|村|街道|社区|馆|园|广场|公园|中心|"
-                           r"大厦|医院|学校|车站|机场|港|湖|山|河)")
-_PERSON_HINT = re.compile(
-    r"(?:是|为|叫|名叫|收件人|负责人|书记|主任|主席|[厅局处科部院校所站队省市县区镇乡村]长|"
-    r"经理|董事长|记者|通讯员|教授|老师|医生|先生|女士|同志)[\u4e00-\u9fff]{2,3}|"
-    r"[\u4e00-\u9fff]{2,3}(?:说|表示|介绍|指出|强调|笑着说|主持|出席)")
 
 
 @dataclass(frozen=True)
@@ -48,11 +30,6 @@ class QuestionType:
     kind: str | None  # ordinal, number, time, person, org, place, list, entity, or None
     unit: str | None = None  # the unit a number question asks for, e.g. 亿元
     noun: str | None = None  # the kind of thing asked for, e.g. 专业 in "哪个专业"
-
-    @property
-    def strict(self) -> bool:
-        """Whether a sentence without the right kind of answer cannot answer it."""
-        return self.kind in ("ordinal", "number", "time")
 
 
 def question_type(question: str) -> QuestionType:
@@ -74,44 +51,6 @@ def kind_noun(question: str) -> str | None:
             if question.startswith(noun, end):
                 return noun
     return None
-
-
-def answer_spans(sentence: str, qtype: QuestionType, question: str = "") -> list[tuple[int, int]]:
-    """Spans in ``sentence`` that could be the answer, given the question type."""
-    if qtype.kind == "ordinal":
-        return [m.span() for m in ORDINAL.finditer(sentence) if m.group(0) not in question]
-    if qtype.kind == "number":
-        out = []
-        for m in NUMBER_WITH_UNIT.finditer(sentence):
-            if _is_date(sentence, m.start(), m.end()) or m.group(0) in question:
-                continue
-            unit = m.group(2).strip("余多") + m.group(3)
-            if qtype.unit and not unit.endswith(qtype.unit) and not \
-                    (qtype.unit in ("人", "元") and unit.endswith(qtype.unit[-1])):
-                continue
-            out.append(m.span())
-        return out
-    if qtype.kind == "time":
-        return [m.span() for m in TIME_EXPR.finditer(sentence)]
-    named = []
-    if qtype.noun:  # "动画专业" for "哪个专业"
-        named = [m.span() for m in re.finditer(rf"[\u4e00-\u9fff]{{1,8}}?{qtype.noun}", sentence)
-                 if m.group(0) != qtype.noun and m.group(0) not in question]
-    if qtype.kind == "org":
-        return named + [m.span() for m in _ORG_SUFFIX.finditer(sentence)]
-    if qtype.kind == "place":
-        return named + [m.span() for m in _PLACE_SUFFIX.finditer(sentence)]
-    if qtype.kind == "person":
-        return [m.span() for m in _PERSON_HINT.finditer(sentence)]
-    return named
-
-
-def _is_date(text: str, start: int, end: int) -> bool:
-    # "2025年" and "7月19日" are dates, not quantities.
-    for m in _DATE_LIKE.finditer(text):
-        if m.start() <= start and end <= m.end():
-            return True
-    return False
 
 
 _QUESTION_PHRASES = re.compile(

@@ -146,6 +146,7 @@ class Answer:
     notice: str | None = None  # e.g. LLM fell back to the extractive answer
     verified: bool = True  # False when an LLM answer failed the citation checks
     resolved_question: str | None = None  # follow-up rewritten with context
+    lead: str | None = None  # the answer span the text opens with, when the reader is confident
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from .metrics import normalize_text
 #: (metric key, plot label, denominator key); None denominator: not a share.
 ACCURACY_METRICS = (
     ("answer_accuracy", "answer acc.", "n_answerable"),
+    ("lead_accuracy", "lead acc.", "n_answerable"),
     ("citation_accuracy", "citation acc.", "n_with_source"),
     ("hit_at_1", "hit@1", "n_with_source"),
     ("hit_at_5", "hit@5", "n_with_source"),

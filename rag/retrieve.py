@@ -13,7 +13,7 @@ from .fusion import rrf, term_coverage
 from .index import Index
 from .keyword import corpus_user_words
 from .periods import Period, in_range, period_match, question_period
-from .qtype import focus_spans, kind_noun, strip_question_words
+from .qtype import QuestionType, focus_spans, kind_noun, question_type, strip_question_words
 from .records import Hit
 from .settings import RETRIEVAL_MODES, Settings
 
@@ -31,6 +31,7 @@ class Query:
     period: Period | None
     focus: tuple[str, ...] = ()  # terms beside the question word
     names: tuple[str, ...] = ()  # terms naming a place, organisation or other proper noun
+    qtype: QuestionType = QuestionType(None)  # the kind of answer asked for
 
 
 #: Words beside the question word are what is asked about; they weigh more.
@@ -100,12 +101,13 @@ class Retriever:
         weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else KIND_WEIGHT if t in kinds else 1.0)
                    for t in terms}
         return Query(question, terms, weights, question_period(question, today),
-                     tuple(t for t in terms if t in focus), _names(question, terms, kw.tokenizer))
+                     tuple(t for t in terms if t in focus), _names(question, terms, kw.tokenizer),
+                     question_type(question))
 
-    def search(self, question: str, k: int | None = None, mode: str | None = None,
+    def search(self, question: str | Query, k: int | None = None, mode: str | None = None,
                date_from: str | None = None, date_to: str | None = None,
                date_aware: bool | None = None, today: date | None = None, extra: int = 0) -> list[Hit]:
-        """The best ``k`` chunks for ``question``, best first.
+        """The best ``k`` chunks for ``question`` (text, or a ``Query`` from ``analyse``), best first.
 
         ``date_from`` / ``date_to`` (ISO dates) filter by publication date.
         Date awareness only re-ranks: it never removes a passage. ``extra``
@@ -126,7 +128,8 @@ class Retriever:
         if date_from or date_to:
             allowed = np.array([in_range(index.articles[c.article_id].date, date_from, date_to)
                                 for c in index.chunks])
-        query = self.analyse(question, today)
+        query = question if isinstance(question, Query) else self.analyse(question, today)
+        question = query.text
 
         dense: dict[int, float] = {}
         keyword: dict[int, float] = {}

@@ -10,6 +10,8 @@ import re
 _ENDERS = "。！？；!?;…"
 _CLOSERS = "”’」』）)】》\"'"
 _SENTENCE_END = re.compile(f"[{_ENDERS}]+[{re.escape(_CLOSERS)}]*")
+#: A sentence's closing punctuation (with any closing quotes after it).
+SENTENCE_END_RE = _SENTENCE_END
 # Where an over-long sentence may be cut: after a comma-like mark.
 _SOFT_BREAK = re.compile(r"[，,、：:]")
 

@@ -47,8 +47,6 @@ class Settings:
     headline_boost: float = 0.3
     date_aware: bool = True
 
-    min_answer_score: float = 0.5  # below this the answerer refuses
-
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -78,8 +76,6 @@ class Settings:
         if self.embed_backend not in EMBED_BACKENDS:
             raise SettingsError(
                 f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, got {self.embed_backend!r}")
-        if not 0.0 <= self.min_answer_score <= 1.0:
-            raise SettingsError(f"min_answer_score must be in [0, 1], got {self.min_answer_score}")
         if self.llm_timeout_s <= 0:
             raise SettingsError(f"llm_timeout_s must be > 0, got {self.llm_timeout_s}")
 

@@ -1,26 +1,38 @@
-"""Claim verification: supported, contradicted, or not found in the archive."""
+"""Claim verification with the reader: supported, contradicted, or not found in the archive.
+
+A claim is checked value by value. Each number (with its unit) or name the
+claim states is masked into a question ("…参保人数达到多少人", "官塘村位于哪里"),
+and the reader answers that question from the archive as it answers any other:
+it finds the sentence, aligns the question's words with the clause around each
+candidate, and picks the span. The claim is supported when the reader's answer
+is the claimed value, contradicted when the reader confidently gives another
+value of the same kind, and not found otherwise: a claimed value that stands in
+a neighbouring clause (the hard score for the soft one) supports nothing.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from .answer import make_citation, score_sentences
+from .answer import make_citation
+from .candidates import (QUALIFIER_AFTER, QUALIFIER_BEFORE, Candidate, candidates, default_tagger,
+                         rule_candidates)
 from .cite import format_reference
+from .features import char_bigrams, normalize, question_view
 from .periods import passage_years
-from .qtype import NUMBER_WITH_UNIT, QuestionType, _is_date
 from .records import Citation
 
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_found"
-_LABELS = {SUPPORTED: "有依据", CONTRADICTED: "与报道不符", NOT_FOUND: "档案中未找到"}
+VERDICTS = (SUPPORTED, CONTRADICTED, NOT_FOUND)
+VERDICT_LABELS = {SUPPORTED: "有依据", CONTRADICTED: "与报道不符", NOT_FOUND: "档案中未找到"}
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_ENTITY = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|妇联|工会|公司|中心|集团|协会|学校|医院|银行|政府|"
-                     r"博物馆|图书馆|市|区|县|镇|村)")
-
-# How much of the claim's wording a sentence must share to be about the same thing.
-_SAME_TOPIC = 0.5
-_UNIT_BONUS = 0.15
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+#: The question word that asks for each kind of value.
+_ASK = {"NUM": "多少", "ORD": "第几", "PER": "谁", "LOC": "哪里", "ORG": "哪个单位", "TIME": "什么时候"}
+#: Kinds of value a claim is checked on, most telling first.
+_CHECKED = ("NUM", "ORD", "LOC", "ORG", "PER")
 
 
 @dataclass(frozen=True)
@@ -33,80 +45,130 @@ class Verdict:
     found: str | None = None  # the value the archive gives
 
     def to_dict(self) -> dict[str, Any]:
-        return {"claim": self.claim, "verdict": self.verdict, "label": _LABELS[self.verdict],
+        return {"claim": self.claim, "verdict": self.verdict, "label": VERDICT_LABELS[self.verdict],
                 "explanation": self.explanation, "claimed": self.claimed, "found": self.found,
                 "evidence": [c.to_dict() for c in self.evidence]}
 
     def explain(self) -> str:
-        lines = [f"{_LABELS[self.verdict]}（{self.verdict}）：{self.explanation}"]
+        lines = [f"{VERDICT_LABELS[self.verdict]}（{self.verdict}）：{self.explanation}"]
         for c in self.evidence:
             lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
         return "\n".join(lines)
 
 
-def _quantities(text: str) -> list[tuple[str, str, str]]:
-    """(whole match, number, unit) for each quantity that is not a date."""
-    out = []
-    for m in NUMBER_WITH_UNIT.finditer(text):
-        if not _is_date(text, m.start(), m.end()):
-            number = m.group(1).replace(",", "") + m.group(2).strip("余多")
-            out.append((m.group(0), number, m.group(3)))
-    return out
+def _values(claim: str) -> list[Candidate]:
+    """The numbers and names a claim states, in the order they are checked."""
+    found = [c for c in rule_candidates(claim) if c.kind in ("NUM", "ORD")]
+    taken = [(c.start, c.end) for c in found]
+    for c in candidates(claim, default_tagger()):
+        if c.kind in ("LOC", "ORG", "PER") and c.source == "lac" and \
+                not any(a < c.end and c.start < b for a, b in taken):
+            found.append(c)
+    # Without numbers, the claim is checked on its last name (the longest of overlapping
+    # ones: 渌口区淦田镇 over 淦田镇): the subject comes first, what is said of it after.
+    names = [c for c in found if c.kind not in ("NUM", "ORD")]
+    names = [c for c in names if not any(o is not c and o.start <= c.start and c.end <= o.end
+                                         and o.end - o.start > c.end - c.start for o in names)]
+    # A claim with numbers is checked on them; the names around them say what they measure.
+    numbers = [c for c in found if c.kind in ("NUM", "ORD")]
+    return numbers or names[::-1][:1]
 
 
-def _same_unit(a: str, b: str) -> bool:
-    return a == b or a[-1:] == b[-1:]
+def _masked(claim: str, value: Candidate) -> str:
+    """The claim as a question about ``value``: 353万人 → 多少万人, 渌口区淦田镇 → 哪里."""
+    if value.kind == "NUM":
+        unit = re.sub(r"^[^\u4e00-\u9fff%％]*?(?=[万亿千百]?[^\d.,，])", "", _strip_number(value.text))
+        ask = "多少" + unit
+    else:
+        ask = _ASK[value.kind]
+    return claim[:value.start] + ask + claim[value.end:]
+
+
+def _strip_number(text: str) -> str:
+    text = re.sub(rf"^(?:{QUALIFIER_BEFORE})", "", text)
+    text = re.sub(rf"(?:{QUALIFIER_AFTER})$", "", text)
+    return re.sub(r"^[\d.,，零〇一二两三四五六七八九十]+", "", text)
+
+
+def _same_value(claimed: Candidate, found: str) -> bool:
+    a, b = normalize(claimed.text), normalize(found)
+    if claimed.kind in ("NUM", "ORD"):
+        return _NUMBER.findall(a) == _NUMBER.findall(b) and _strip_number(a) == _strip_number(b) \
+            if _NUMBER.findall(a) else a == b
+    return bool(a) and (a in b or b in a)
 
 
 def verify_claim(assistant, claim: str, **search_kwargs) -> Verdict:
-    """Find the sentence the claim is about, then compare its numbers, years and names."""
+    """Check each value the claim states by asking the archive for it."""
     claim = claim.strip()
-    # Numbers are masked for retrieval and matching: a claim with one wrong digit
-    # must still find the sentence it misquotes.
-    masked = NUMBER_WITH_UNIT.sub(
-        lambda m: m.group(0) if _is_date(claim, m.start(), m.end()) else f" {m.group(3)}", claim)
-    hits = assistant.retriever.search(masked, k=max(assistant.settings.top_k, 8), **search_kwargs)
-    query = assistant.retriever.analyse(masked)
-    evidence = score_sentences(query, hits, QuestionType(None))
-    claimed_q = _quantities(claim)
+    values = _values(claim)
+    if not values:
+        return _check_statement(assistant, claim, search_kwargs)
+    supported: Citation | None = None
+    for value in values:
+        verdict = _check_value(assistant, claim, value, search_kwargs)
+        if verdict.verdict != SUPPORTED:
+            return verdict
+        supported = supported or verdict.evidence[0]
+    year = _year_conflict(assistant, claim, supported)
+    if year:
+        return year
+    return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", (supported,), values[0].text, values[0].text)
 
-    def topic_score(e) -> float:
-        # A sentence stating a quantity in the claimed unit is more likely the one misquoted.
-        has_unit = any(_same_unit(u, cu) for _, _, u in _quantities(e.text) for _, _, cu in claimed_q)
-        return e.coverage + (_UNIT_BONUS if has_unit else 0.0)
 
-    evidence.sort(key=lambda e: -topic_score(e))
-    if not evidence or topic_score(evidence[0]) < _SAME_TOPIC:
-        return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", ())
-    best = evidence[0]
-    cite = (make_citation(1, best),)
-    sentence = best.text
+def _read(assistant, question: str, search_kwargs: dict):
+    query = assistant.retriever.analyse(question)
+    k = max(assistant.settings.top_k, 5)
+    hits = assistant.retriever.search(query, k=k, extra=2, **search_kwargs)
+    return assistant.reader.read(question_view(query), hits)
 
-    for whole, number, unit in claimed_q:
-        stated = _quantities(sentence)
-        if any(n == number and _same_unit(u, unit) for _, n, u in stated):
-            continue
-        rivals = [w for w, n, u in stated if _same_unit(u, unit)]
-        if rivals:
-            return Verdict(claim, CONTRADICTED,
-                           f"报道给出的数字是{rivals[0]}，而不是{whole}。", cite, whole, rivals[0])
-        return Verdict(claim, NOT_FOUND, f"找到相关报道，但其中没有{whole}这一数字。", cite, whole, None)
 
+def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -> Verdict:
+    reading = _read(assistant, _masked(claim, value), search_kwargs)
+    best = reading.best
+    if reading.refuse or best is None:
+        return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", (), value.text)
+    cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
+    if _same_value(value, best.candidate.text):
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
+    same_kind = best.candidate.kind == value.kind or {best.candidate.kind, value.kind} <= {"LOC", "ORG"}
+    confident = reading.lead is not None
+    if same_kind and confident:
+        return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
+                       cite, value.text, best.candidate.text)
+    if normalize(value.text) in normalize(best.unit.text):
+        return Verdict(claim, NOT_FOUND, f"报道中的{value.text}说的是另一项内容，不能证实这一说法。",
+                       cite, value.text, None)
+    return Verdict(claim, NOT_FOUND, f"找到相关报道，但不能确认{value.text}这一说法。", cite, value.text, None)
+
+
+def _year_conflict(assistant, claim: str, cite: Citation | None) -> Verdict | None:
+    """A claim about one year checked against a sentence about another."""
+    if cite is None:
+        return None
+    article = assistant.index.articles[cite.article_id]
     for year in _YEAR.findall(claim):
-        years = passage_years(sentence, best.hit.article.date) or \
-            passage_years(best.hit.chunk.text, best.hit.article.date)
+        years = passage_years(cite.quote, article.date)
         if years and int(year) not in years:
             other = sorted(years)[-1]
             return Verdict(claim, CONTRADICTED, f"报道说的是{other}年，而不是{year}年。",
-                           cite, f"{year}年", f"{other}年")
+                           (cite,), f"{year}年", f"{other}年")
+    return None
 
-    missing = [t for t in query.terms if t not in sentence.lower()]
-    claimed_entities = [e for e in _ENTITY.findall(masked) if e not in sentence]
-    stated_entities = [e for e in _ENTITY.findall(sentence) if e not in masked]
-    if claimed_entities and stated_entities and best.coverage < 0.95:
-        return Verdict(claim, CONTRADICTED,
-                       f"报道说的是{stated_entities[0]}，而不是{claimed_entities[0]}。",
-                       cite, claimed_entities[0], stated_entities[0])
-    if not claimed_q and missing and best.coverage < 0.8:
-        return Verdict(claim, NOT_FOUND, "找到相关报道，但不足以证实这一说法。", cite)
-    return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", (replace(cite[0], n=1),))
+
+#: A claim stating no number or name is supported only by a sentence (with its
+#: headline) holding this share of the claim's character pairs: a near-quotation.
+_QUOTATION = 0.8
+
+
+def _check_statement(assistant, claim: str, search_kwargs: dict) -> Verdict:
+    reading = _read(assistant, claim, search_kwargs)
+    if reading.refuse or not reading.sentences:
+        return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。")
+    unit = reading.sentences[0][0]
+    grams = char_bigrams(normalize(claim))
+    have = char_bigrams(normalize(unit.hit.article.headline + "。" + unit.text))
+    cite = (make_citation(1, unit.hit, unit.start, unit.end),)
+    if grams and len(grams & have) / len(grams) >= _QUOTATION:
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite)
+    return Verdict(claim, NOT_FOUND, "找到相关报道，但不足以证实这一说法。", cite)

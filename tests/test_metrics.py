@@ -17,6 +17,7 @@ class Row:
     unanswerable: bool = False
     refused: bool = False
     answer_correct: bool = False
+    lead_correct: bool = False
     citation_correct: bool | None = None
     hit_rank: int | None = None
     has_source: bool = True
@@ -103,7 +104,7 @@ def test_percentile_of_nothing_is_none_and_bad_p_raises():
 
 def test_summarize_by_hand():
     rows = [
-        Row(answer_correct=True, citation_correct=True, hit_rank=1, latency_ms=10),
+        Row(answer_correct=True, lead_correct=True, citation_correct=True, hit_rank=1, latency_ms=10),
         Row(answer_correct=True, citation_correct=False, hit_rank=3, latency_ms=20),
         Row(refused=True, citation_correct=False, hit_rank=None, latency_ms=30),
         Row(answer_correct=False, citation_correct=True, hit_rank=2, latency_ms=40),
@@ -116,6 +117,7 @@ def test_summarize_by_hand():
     assert list(m) == list(METRIC_KEYS)
     assert (m["n"], m["n_answerable"], m["n_unanswerable"], m["n_with_source"]) == (7, 5, 2, 4)
     assert m["answer_accuracy"] == pytest.approx(3 / 5)
+    assert m["lead_accuracy"] == pytest.approx(1 / 5)
     assert m["citation_accuracy"] == pytest.approx(2 / 4)
     assert m["hit_at_1"] == 0.25
     assert m["hit_at_5"] == 0.75

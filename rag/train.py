@@ -1,0 +1,349 @@
+"""`rag train`: train the reader in the setting of use, then validate it.
+
+1. Pool every training context that is not withheld, plus bench news articles
+   as noise, into one index built by this project's own ingest.
+2. Retrieve for every question with this project's own retriever (cached).
+3. Label sentences and candidate spans by the gold answers; train the
+   sentence and span models (LightGBM) with two-fold cross-fitting, so that the
+   answerability model (logistic regression) learns from honest, out-of-fold
+   probabilities. Questions whose context was withheld teach refusals.
+4. Choose the refusal and lead thresholds on one half of the validation split
+   (``cmrc2018_trial.json``, never trained on) and report on the other half.
+
+Every step is deterministic: fixed splits, fixed seeds, single-order data.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .answer import ANSWER_CHARS, compose
+from .candidates import Tagger, candidates
+from .features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
+                       sentence_features, sentence_units, span_features)
+from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, load, synthetic_news, write_pool
+from .reader import MODELS_DIR, QUESTION_FEATURES, SPAN_SENTENCES, Reader, Scored, question_row
+from .records import Hit
+from .settings import Settings
+
+#: Largest share of answerable validation questions the refusal threshold may refuse.
+MAX_FALSE_REFUSALS = 0.02
+#: The lead is shown when its probability reaches the point where, on validation,
+#: at least this share of the leads shown hold the gold answer.
+LEAD_PRECISION = 0.85
+#: A lead is a short answer: validation questions whose gold answer is a whole
+#: clause (CMRC has many) cannot be led by any span and do not choose the lead threshold.
+LEAD_GOLD_CHARS = 12
+#: LightGBM settings: small trees, enough rounds, deterministic on any machine.
+LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 40,
+              "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+              "seed": 7, "deterministic": True, "force_row_wise": True, "num_threads": 2, "verbose": -1}
+ROUNDS = 300
+EXTRA_CANDIDATES = 2  # as the assistant reads them (pipeline.EXTRA_CANDIDATES)
+
+
+@dataclass
+class Example:
+    q: MRCQuestion
+    hits: list[Hit]
+
+
+def _progress(items, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="q", mininterval=5)
+
+
+def build_index(train_dir: Path, bench: Path, work: Path, settings: Settings, noise: int):
+    """The pooled index, built once (ingest skips it when the pool is unchanged)."""
+    from .ingest import ingest
+
+    work.mkdir(parents=True, exist_ok=True)
+    pool = work / "pool.jsonl"
+    tmp = work / "pool.jsonl.tmp"
+    rows = write_pool(train_dir, bench, tmp, noise)
+    if pool.exists() and pool.read_bytes() == tmp.read_bytes():
+        tmp.unlink()
+    else:
+        tmp.replace(pool)
+    print(f"pooled archive: {rows} passages ({pool})")
+    report = ingest([pool], settings.with_(index_dir=work / "index"))
+    if not report.ok:
+        raise SystemExit(f"ingest of {pool} failed: {report.files[0].error}")
+
+
+def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings):
+    """Retrieve for every question as the assistant does; cached in ``work/hits.pkl``."""
+    from .embed import make_embedder
+    from .index import Index
+    from .retrieve import Retriever
+
+    embedder = make_embedder(settings)
+    index = Index.load(work / "index", model_id=embedder.model_id)
+    retriever = Retriever(index, embedder, settings)
+    cache_path = work / "hits.pkl"
+    cache: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
+    if cache_path.exists():
+        cache = pickle.loads(cache_path.read_bytes())
+    rows = {c.id: i for i, c in enumerate(index.chunks)}
+    todo = [q for q in questions if q.id not in cache]
+    k = max(settings.top_k, 5)
+    for n, q in enumerate(_progress(todo, "retrieve"), start=1):
+        hits = retriever.search(q.question, k=k, extra=EXTRA_CANDIDATES)
+        cache[q.id] = [(h.chunk.id, h.score, h.dense, h.keyword) for h in hits]
+        if n % 1000 == 0 or n == len(todo):
+            cache_path.write_bytes(pickle.dumps(cache))
+    out = []
+    for q in questions:
+        hits = []
+        for chunk_id, score, dense, keyword in cache[q.id]:
+            chunk = index.chunks[rows[chunk_id]]
+            hits.append(Hit(chunk, index.articles[chunk.article_id], score, dense, keyword))
+        out.append(Example(q, hits))
+    return out, retriever
+
+
+def _holds(text: str, answers) -> bool:
+    t = normalize(text)
+    return any(normalize(a) in t for a in answers)
+
+
+def _span_label(text: str, answers) -> int:
+    """A span is right when it is the gold answer, or holds it with at most a short qualifier or unit."""
+    t = normalize(text)
+    for a in map(normalize, answers):
+        if t == a or (a and a in t and len(t) <= len(a) + 4):
+            return 1
+    return 0
+
+
+def _folds(examples: list[Example]) -> np.ndarray:
+    from .mrc_data import _fraction
+
+    return np.array([int(_fraction("fold:" + e.q.context_id) < 0.5) for e in examples])
+
+
+def _train(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]):
+    import lightgbm as lgb
+
+    data = lgb.Dataset(x, y, feature_name=list(names), categorical_feature=categorical(names),
+                       free_raw_data=False)
+    return lgb.train(LGB_PARAMS, data, num_boost_round=ROUNDS)
+
+
+def _crossfit(x: np.ndarray, y: np.ndarray, owner: np.ndarray, fold: np.ndarray, names) -> np.ndarray:
+    """Out-of-fold probabilities: each half predicted by a model trained on the other."""
+    p = np.zeros(len(y))
+    for f in (0, 1):
+        rows = fold[owner] == f
+        model = _train(x[~rows], y[~rows], names)
+        p[rows] = model.predict(x[rows])
+    return p
+
+
+def sentence_table(examples: list[Example], views) -> tuple:
+    xs, ys, owner, units_of = [], [], [], []
+    for i, (e, q) in enumerate(zip(_progress(examples, "sentence features"), views)):
+        units = sentence_units(e.hits)
+        rows = sentence_features(q, units)
+        xs += rows
+        ys += [int(_holds(u.text, e.q.answers)) for u in units]
+        owner += [i] * len(units)
+        units_of.append((units, rows))
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), np.asarray(owner), units_of
+
+
+def span_table(examples, views, units_of, sent_p: np.ndarray, owner: np.ndarray, tagger: Tagger) -> tuple:
+    xs, ys, sowner, cands_of = [], [], [], []
+    starts = np.searchsorted(owner, np.arange(len(examples)))
+    for i, e in enumerate(_progress(examples, "span features")):
+        units, rows = units_of[i]
+        p = sent_p[starts[i]:starts[i] + len(units)]
+        order = np.argsort(-p, kind="stable")[:SPAN_SENTENCES]
+        owned = []
+        for rank, j in enumerate(order):
+            cands = candidates(units[j].text, tagger)
+            if not cands:
+                continue
+            xs += span_features(views[i], units[j], cands, float(p[j]), rank, rows[j])
+            ys += [_span_label(c.text, e.q.answers) for c in cands]
+            owned += [(c, units[j], j) for c in cands]
+        sowner += [i] * len(owned)
+        cands_of.append(owned)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), np.asarray(sowner), cands_of
+
+
+def question_table(examples, views, units_of, sent_p, owner, span_p, sowner, cands_of):
+    """QUESTION_FEATURES per question, the best span, and whether answering is right."""
+    starts = np.searchsorted(owner, np.arange(len(examples)))
+    sstarts = np.searchsorted(sowner, np.arange(len(examples)))
+    xs, best_of = [], []
+    for i, e in enumerate(examples):
+        units, rows = units_of[i]
+        p = sent_p[starts[i]:starts[i] + len(units)]
+        owned = cands_of[i]
+        sp = span_p[sstarts[i]:sstarts[i] + len(owned)]
+        best, best_j = None, None
+        if len(owned):
+            k = int(np.argmax(sp))
+            c, u, best_j = owned[k]
+            best = Scored(c, u, float(sp[k]))
+        xs.append(question_row(views[i], rows, p, best, best_j))
+        best_of.append(best)
+    return np.asarray(xs, dtype=np.float64), best_of
+
+
+def fit_answerability(x: np.ndarray, y: np.ndarray) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    lr.fit((x - mean) / scale, y)
+    return {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]),
+            "mean": mean.tolist(), "scale": scale.tolist()}
+
+
+def _p_answer(model: dict, x: np.ndarray) -> np.ndarray:
+    z = ((x - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["coef"])
+    return 1.0 / (1.0 + np.exp(-(z + model["intercept"])))
+
+
+def _featurize(examples, retriever, tagger, sent_model=None, span_model=None, crossfit=False):
+    views = [question_view(retriever.analyse(e.q.question)) for e in examples]
+    sx, sy, owner, units_of = sentence_table(examples, views)
+    sent_p = _crossfit(sx, sy, owner, _folds(examples), SENTENCE_FEATURES) if crossfit \
+        else sent_model.predict(sx)
+    px, py, sowner, cands_of = span_table(examples, views, units_of, sent_p, owner, tagger)
+    span_p = _crossfit(px, py, sowner, _folds(examples), SPAN_FEATURES) if crossfit \
+        else span_model.predict(px)
+    qx, best_of = question_table(examples, views, units_of, sent_p, owner, span_p, sowner, cands_of)
+    return dict(views=views, sx=sx, sy=sy, owner=owner, units_of=units_of, sent_p=sent_p, px=px, py=py,
+                sowner=sowner, span_p=span_p, qx=qx, best_of=best_of)
+
+
+def _answer_right(e: Example, t: dict, i: int) -> int:
+    """Whether answering (the best span's sentence, or the best sentence) would hold the gold answer."""
+    if e.q.withheld:
+        return 0
+    best = t["best_of"][i]
+    if best is not None and _holds(best.unit.text, e.q.answers):
+        return 1
+    units, _ = t["units_of"][i]
+    starts = np.searchsorted(t["owner"], i)
+    p = t["sent_p"][starts:starts + len(units)]
+    return int(len(units) > 0 and _holds(units[int(np.argmax(p))].text, e.q.answers))
+
+
+def choose_thresholds(examples, p_answer: np.ndarray, best_of) -> tuple[float, float]:
+    answerable = np.array([not e.q.withheld for e in examples])
+    pa = np.sort(p_answer[answerable])
+    # Refuse below the probability under which at most MAX_FALSE_REFUSALS of answerable questions fall.
+    cut = int(np.floor(MAX_FALSE_REFUSALS * len(pa)))
+    refuse = float(pa[min(cut, len(pa) - 1)])
+    # Lead: the lowest span probability at which the leads shown are right LEAD_PRECISION of the time.
+    scored = sorted(((b.p, _holds(b.candidate.text, e.q.answers))
+                     for e, b, pa_ in zip(examples, best_of, p_answer)
+                     if b is not None and not e.q.withheld and pa_ >= refuse
+                     and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS), reverse=True)
+    lead = 1.0
+    right = 0
+    for n, (p, ok) in enumerate(scored, start=1):
+        right += ok
+        if right / n >= LEAD_PRECISION:
+            lead = p
+    return refuse, lead
+
+
+def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
+    """Answer every question with the shipped reader and score the answers."""
+    n_ans = n_with = 0
+    in_text = lead_holds = lead_em = false_ref = withheld_ref = leads = 0
+    latencies = []
+    for e in _progress(examples, "validate"):
+        t0 = time.perf_counter()
+        query = retriever.analyse(e.q.question)
+        reading = reader.read(question_view(query), e.hits)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if e.q.withheld:
+            n_with += 1
+            withheld_ref += reading.refuse
+            continue
+        n_ans += 1
+        if reading.refuse:
+            false_ref += 1
+            continue
+        text, _ = compose(reading, query.qtype.kind == "list")
+        in_text += _holds(text[:ANSWER_CHARS], e.q.answers)
+        lead = reading.lead or ""
+        leads += bool(reading.lead)
+        lead_holds += bool(lead) and _holds(lead, e.q.answers)
+        lead_em += bool(lead) and normalize(lead) in {normalize(a) for a in e.q.answers}
+    return {"questions": len(examples), "answerable": n_ans, "withheld": n_with,
+            "answer_in_text": round(in_text / max(n_ans, 1), 4),
+            "lead_holds": round(lead_holds / max(n_ans, 1), 4),
+            "lead_em": round(lead_em / max(n_ans, 1), 4),
+            "leads_shown": round(leads / max(n_ans, 1), 4),
+            "false_refusals": round(false_ref / max(n_ans, 1), 4),
+            "withheld_refused": round(withheld_ref / max(n_with, 1), 4),
+            "reader_ms_p50": round(float(np.percentile(latencies, 50)), 2),
+            "reader_ms_p95": round(float(np.percentile(latencies, 95)), 2)}
+
+
+def run(train_dir: Path, bench: Path, work: Path, settings: Settings, models_dir: Path = MODELS_DIR,
+        noise: int = NOISE_ARTICLES, synthetic: bool = True, absent: int = ABSENT_NEWS_ARTICLES) -> dict:
+    """Train the reader and write its models; returns the validation metrics."""
+    t0 = time.perf_counter()
+    build_index(train_dir, bench, work, settings, noise)
+    settings = settings.with_(index_dir=work / "index")
+    _, questions = load(train_dir)
+    news_questions = synthetic_news(bench, noise, absent)
+    # The synthetic news questions always report (split "news"); they train only when asked.
+    questions += [q for q in news_questions if synthetic or q.split == "news"]
+    examples, retriever = retrieve_all(questions, work, settings)
+    train = [e for e in examples if e.q.split == "train"]
+    tune = [e for e in examples if e.q.split == "tune"]
+    report = [e for e in examples if e.q.split == "report"]
+    news = [e for e in examples if e.q.split == "news"]
+    tagger = Tagger()
+
+    t = _featurize(train, retriever, tagger, crossfit=True)
+    print(f"training rows: {len(t['sy'])} sentences ({int(t['sy'].sum())} holding an answer), "
+          f"{len(t['py'])} spans ({int(t['py'].sum())} right)")
+    sent_model = _train(t["sx"], t["sy"], SENTENCE_FEATURES)
+    span_model = _train(t["px"], t["py"], SPAN_FEATURES)
+    qy = np.array([_answer_right(e, t, i) for i, e in enumerate(train)])
+    answerability = fit_answerability(t["qx"], qy)
+
+    v = _featurize(tune, retriever, tagger, sent_model, span_model)
+    refuse, lead = choose_thresholds(tune, _p_answer(answerability, v["qx"]), v["best_of"])
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    sent_model.save_model(str(models_dir / "reader-sentence.txt"))
+    span_model.save_model(str(models_dir / "reader-span.txt"))
+    meta = {"sentence_features": list(SENTENCE_FEATURES), "span_features": list(SPAN_FEATURES),
+            "question_features": list(QUESTION_FEATURES), "answerability": answerability,
+            "refuse_threshold": refuse, "lead_threshold": lead,
+            "max_false_refusals": MAX_FALSE_REFUSALS, "lead_precision": LEAD_PRECISION,
+            "training": {"files": "cmrc2018_dev + DRCD_dev + DRCD_test (DRCD in simplified script)",
+                         "questions": len(train), "noise_articles": noise,
+                         "synthetic_news_questions": synthetic,
+                         "sentence_rows": int(len(t["sy"])), "span_rows": int(len(t["py"]))}}
+    reader = Reader(models_dir, tagger)
+    (models_dir / "reader.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    metrics = {"tune": evaluate(tune, reader, retriever), "report": evaluate(report, reader, retriever),
+               "news": evaluate(news, reader, retriever)}
+    meta["validation"] = metrics
+    meta["thresholds_chosen_on"] = "tune half of cmrc2018_trial"
+    (models_dir / "reader.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"thresholds: refuse below p={refuse:.4f}, lead from p={lead:.4f}")
+    print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    print(f"trained in {time.perf_counter() - t0:.0f} s")
+    return metrics

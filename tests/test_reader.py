@@ -1,0 +1,131 @@
+"""The reader's parts on hand-built passages: candidates, features, decisions.
+
+These passages are made up for the tests; whether the reader answers real
+questions well is measured on the validation split by `rag train`, not here.
+"""
+
+import pytest
+
+from rag.candidates import Tagger, candidates, rule_candidates
+from rag.features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, question_view,
+                          sentence_features, sentence_units, span_features)
+from rag.periods import question_period
+from rag.qtype import question_type
+from rag.records import Article, Chunk, Hit
+from rag.sentences import split_sentences
+
+
+def _hit(body: str, headline: str = "测试报道", rank_score: float = 1.0, dense: float | None = 0.8,
+         article_id: str = "a1") -> Hit:
+    spans = tuple(split_sentences(body))
+    article = Article(article_id, "t.md", 0, headline, body, date="2024-05-01")
+    chunk = Chunk(f"{article_id}#0", article_id, 0, 0, len(body), spans, body, 10, 10, headline)
+    return Hit(chunk, article, rank_score, dense, None)
+
+
+def _view(question: str, terms: tuple[str, ...], focus: tuple[str, ...] = (), names=()) -> QuestionView:
+    from rag.retrieve import Query
+
+    q = Query(question, terms, {t: 1.0 for t in terms}, question_period(question), focus, names,
+              question_type(question))
+    return question_view(q)
+
+
+@pytest.mark.unit
+def test_numbers_keep_their_qualifiers_and_units():
+    found = {c.text: c.kind for c in rule_candidates("全市不少于30名选手参赛，参保人数达到353万人，增长4.1%以上。")}
+    assert found.get("不少于30名") == "NUM"
+    assert found.get("353万人") == "NUM"
+    assert found.get("4.1%以上") == "NUM"
+
+
+@pytest.mark.unit
+def test_dates_are_times_not_quantities():
+    found = [(c.text, c.kind) for c in rule_candidates("2025年3月8日起展出，为期30天。")]
+    assert ("2025年3月8日", "TIME") in found
+    assert all(kind != "NUM" or text == "30天" for text, kind in found)
+
+
+@pytest.mark.unit
+def test_ordinals_and_quoted_names():
+    found = {(c.text, c.kind) for c in rule_candidates("第二届“村晚”在《乡村振兴》栏目播出，排名第78位。")}
+    assert {("第二届", "ORD"), ("第78位", "ORD"), ("村晚", "QUOTE"), ("乡村振兴", "QUOTE")} <= found
+
+
+@pytest.mark.unit
+def test_tagger_finds_people_places_and_organisations():
+    tagger = Tagger()
+    found = {(c.text, c.kind) for c in candidates("市长王建国在渌口区淦田镇调研，并走访华顿经济研究院。", tagger)}
+    assert ("王建国", "PER") in found
+    assert ("渌口区淦田镇", "LOC") in found  # adjacent places join
+    assert ("华顿经济研究院", "ORG") in found
+
+
+@pytest.mark.unit
+def test_candidate_offsets_point_into_the_sentence():
+    sentence = "截至2024年底，全市共有约1.2万家企业，其中规上企业856家。"
+    for c in candidates(sentence, Tagger()):
+        assert sentence[c.start:c.end] == c.text
+
+
+@pytest.mark.unit
+def test_sentence_features_measure_the_sentence_that_holds_the_question():
+    hit = _hit("今年春节期间，全市接待游客120万人次。博物馆新增展品300件。")
+    q = _view("春节期间全市接待游客多少人次？", ("春节", "期间", "全市", "接待", "游客"))
+    units = sentence_units([hit])
+    rows = sentence_features(q, units)
+    assert len(rows) == 2 and all(len(r) == len(SENTENCE_FEATURES) for r in rows)
+    s_term = SENTENCE_FEATURES.index("s_term")
+    assert rows[0][s_term] == 1.0 and rows[1][s_term] == 0.0
+    n_unit = SENTENCE_FEATURES.index("n_unit")
+    assert rows[0][n_unit] == 1 and rows[1][n_unit] == 0  # 人次 is the asked unit
+
+
+@pytest.mark.unit
+def test_clause_features_tell_neighbouring_clauses_apart():
+    # Two scores in one sentence: the question's single character 软 decides which.
+    sentence = "其中硬经济指标得分82.5分，软经济指标得分76.3分。"
+    hit = _hit(sentence)
+    q = _view("株洲软经济指标得分是多少？", ("经济", "指标", "得分"))
+    unit = sentence_units([hit])[0]
+    row = sentence_features(q, [unit])[0]
+    cands = [c for c in rule_candidates(sentence) if c.kind == "NUM"]
+    assert [c.text for c in cands] == ["82.5分", "76.3分"]
+    feats = span_features(q, unit, cands, 0.9, 0, row)
+    clause_char = SPAN_FEATURES.index("clause_char")
+    assert feats[1][clause_char] > feats[0][clause_char]
+
+
+@pytest.mark.unit
+def test_span_features_mark_the_expected_type_and_words_beside_the_question_word():
+    sentence = "该项目总投资15亿元，由市城投集团承建，预计2026年6月底建成。"
+    hit = _hit(sentence)
+    unit = sentence_units([hit])[0]
+    q = _view("该项目总投资多少亿元？", ("项目", "投资"))
+    row = sentence_features(q, [unit])[0]
+    cands = rule_candidates(sentence)
+    feats = {c.text: f for c, f in zip(cands, span_features(q, unit, cands, 0.9, 0, row))}
+    expected, left = SPAN_FEATURES.index("expected"), SPAN_FEATURES.index("left_suffix")
+    assert feats["15亿元"][expected] == 1.0
+    assert feats["2026年6月底"][expected] == 0.0
+    assert feats["15亿元"][left] >= 2  # "总投资" stands before it in both
+    assert feats["15亿元"][SPAN_FEATURES.index("unit_match")] == 1.0
+
+
+@pytest.mark.unit
+def test_a_candidate_the_question_already_names_is_marked():
+    sentence = "2023年株洲排名第78位。"
+    unit = sentence_units([_hit(sentence)])[0]
+    q = _view("2023年株洲排名第几位？", ("株洲", "排名"))
+    row = sentence_features(q, [unit])[0]
+    cands = candidates(sentence, Tagger())
+    feats = {c.text: f for c, f in zip(cands, span_features(q, unit, cands, 0.9, 0, row))}
+    in_q = SPAN_FEATURES.index("in_question")
+    assert feats["株洲"][in_q] == 1.0 and feats["第78位"][in_q] == 0.0
+
+
+@pytest.mark.unit
+def test_sentences_of_overlapping_hits_are_read_once():
+    a = _hit("第一句。第二句。")
+    b = Hit(a.chunk, a.article, 0.5)
+    assert len(sentence_units([a, b])) == 2

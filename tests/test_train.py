@@ -1,0 +1,57 @@
+"""`rag train` end to end on a sliver of the training data, with the fake embedder."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TRAIN = SHARED / "train"
+BENCH = SHARED / "bench" / "crud-news-11k.jsonl.gz"
+FILES = {"cmrc2018_dev.json": 12, "cmrc2018_trial.json": 8, "DRCD_dev.json": 6, "DRCD_test.json": 6}
+
+pytestmark = pytest.mark.skipif(not (TRAIN / "cmrc2018_dev.json").is_file() or not BENCH.is_file(),
+                                reason="../shared/train or the bench corpus is missing")
+
+
+@pytest.fixture(scope="module")
+def sliver(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train-data")
+    for name, n in FILES.items():
+        data = json.loads((TRAIN / name).read_text(encoding="utf-8"))
+        data["data"] = data["data"][:n]
+        (folder / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _train(sliver, tmp_path, name):
+    from rag.settings import Settings
+    from rag.train import run
+
+    models = tmp_path / name
+    metrics = run(sliver, BENCH, tmp_path / f"work-{name}", Settings.load(embed_model="fake:hash-256"),
+                  models, noise=40, absent=10)
+    return models, metrics
+
+
+@pytest.mark.integration
+def test_training_is_deterministic_and_its_models_answer(sliver, tmp_path):
+    from rag.features import SENTENCE_FEATURES
+    from rag.reader import Reader
+
+    a, metrics = _train(sliver, tmp_path, "a")
+    b, _ = _train(sliver, tmp_path, "b")
+    for name in ("reader-sentence.txt", "reader-span.txt"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    meta = json.loads((a / "reader.json").read_text(encoding="utf-8"))
+    other = json.loads((b / "reader.json").read_text(encoding="utf-8"))
+    for m in (meta, other):  # latencies are measured, not trained
+        for split in m["validation"].values():
+            del split["reader_ms_p50"], split["reader_ms_p95"]
+    assert meta == other
+    assert meta["sentence_features"] == list(SENTENCE_FEATURES)
+    assert 0.0 <= meta["refuse_threshold"] <= 1.0 and 0.0 <= meta["lead_threshold"] <= 1.0
+    for split in ("tune", "report"):
+        m = metrics[split]
+        assert m["answerable"] > 0 and 0.0 <= m["answer_in_text"] <= 1.0
+    assert Reader(a).meta["answerability"] == meta["answerability"]  # the written models load
