@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 
 from .answer import compose, is_answerable, refusal_text, score_sentences
+from .cite import attribute
 from .embed import Embedder, make_embedder
 from .index import Index
 from .qtype import question_type
@@ -64,7 +65,7 @@ class Assistant:
             answer = answer_with_llm(self.generator, resolved, hits, answer, self.settings)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
-        return _replace(answer, timings_ms=timings)
+        return self._attributed(_replace(answer, timings_ms=timings))
 
     def stream(self, question: str, history: Sequence[tuple[str, str]] = (), **kwargs) -> Iterator[str | Answer]:
         """Yield pieces of answer text as they come, then the final ``Answer``."""
@@ -77,7 +78,8 @@ class Assistant:
             pool = self.retriever.search(resolved, k=k, extra=EXTRA_CANDIDATES, **kw)
             hits = pool[:k]
             fallback = self._extractive(question, resolved, pool, kw.get("today"), hits)
-            yield from stream_with_llm(self.generator, resolved, hits, fallback, self.settings)
+            for piece in stream_with_llm(self.generator, resolved, hits, fallback, self.settings):
+                yield self._attributed(piece) if isinstance(piece, Answer) else piece
             return
         answer = self.ask(question, history, **kwargs)
         # The extractive answer is ready at once; stream it in short pieces so the
@@ -108,7 +110,12 @@ class Assistant:
         """Check a claim against the archive: supported, contradicted or not found."""
         from .verify import verify_claim
 
-        return verify_claim(self, claim, **kwargs)
+        verdict = verify_claim(self, claim, **kwargs)
+        return _replace(verdict, evidence=attribute(verdict.evidence, self.index.articles))
+
+    def _attributed(self, answer: Answer) -> Answer:
+        """The answer with each citation's byline, which its reference names."""
+        return _replace(answer, citations=attribute(answer.citations, self.index.articles))
 
 
 def _replace(answer: Answer, **changes) -> Answer:

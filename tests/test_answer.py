@@ -60,8 +60,9 @@ def test_answer_json_follows_the_interface(fake_assistant):
     d = fake_assistant.ask("株洲在2023年中国百强城市排行榜中排第几位？").to_dict("d02")
     assert set(d) == {"id", "question", "answer", "refused", "citations", "hits", "timings_ms"}
     assert set(d["citations"][0]) == {"n", "article_id", "chunk_id", "headline", "date",
-                                      "date_inferred", "issue", "page", "quote"}
+                                      "date_inferred", "issue", "page", "quote", "reference"}
     assert d["citations"][0]["issue"] == "23368" and "78" in d["answer"]
+    assert d["citations"][0]["reference"] == "陈正明. 中国百强城市榜单 株洲居第78位[N]. 株洲日报, 2023-07-20."
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
 
 
