@@ -104,7 +104,10 @@ def test_card_highlights_the_quote_inside_its_paragraph():
     assert "开头一句。<mark>第二句。</mark>结尾一句。" in html
     assert "第一段无关" not in html and "第三段无关" not in html
     assert "《测试标题》" in html and "第23368期" in html and "第01版" in html
-    assert 'data-copy="《株洲日报》2023年7月20日 第23368期 第01版《测试标题》"' in html
+    # 复制引用 copies the quoted sentence, then the GB/T 7714 reference.
+    assert 'data-copy="“第二句。”\n测试标题[N]. 株洲日报, 2023-07-20(01)."' in html
+    # The headline opens the whole article, with the quote marked.
+    assert f'href="?article=a1&amp;hl={start}-{start + 4}" data-article="a1"' in html
 
 
 def test_quote_found_by_text_when_offsets_are_stale():
