@@ -252,24 +252,31 @@ def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
     """The conversation survives a reload; ?q= asks a question, ?article= opens an article."""
     from urllib.parse import parse_qs
 
-    search = gr.Textbox(visible=False)
-    outputs = [chat["conversation"], chat["sources"], chat["status"], chat["turns"], chat["question"],
-               article, tabs]
+    search, asked = gr.Textbox(visible=False), gr.State("")
 
-    def start(saved, query: str):
+    def restore(saved, query: str):
+        # Unqueued, so it lands before any question the reader types.
         params = {k: v[-1] for k, v in parse_qs((query or "").lstrip("?")).items()}
         turns = load_turns(saved)
-        opened = gr.skip()
+        opened = selected = gr.skip()
         if params.get("article"):
             opened = h.article(params["article"], parse_span(params.get("hl")))
-        selected = gr.Tabs(selected="article") if params.get("article") else gr.skip()
-        yield conversation_html(turns), sources_html(turns), "", turns, gr.skip(), opened, selected
-        if params.get("q"):
-            for out in h.chat(params["q"], turns):
-                yield *out, gr.skip(), gr.skip()
+            selected = gr.Tabs(selected="article")
+        return conversation_html(turns), sources_html(turns), turns, opened, selected, params.get("q", "")
 
-    demo.load(start, [chat["saved"], search], outputs, js=LOAD_JS, api_visibility="private",
-              concurrency_limit=CONCURRENCY, concurrency_id="answer").then(
+    def ask(question: str, turns):
+        if not question:  # a generator that yields nothing would blank its outputs
+            yield (gr.skip(),) * 5
+            return
+        yield from h.chat(question, turns)
+
+    demo.load(restore, [chat["saved"], search],
+              [chat["conversation"], chat["sources"], chat["turns"], article, tabs, asked],
+              js=LOAD_JS, api_visibility="private", queue=False).then(
+        ask, [asked, chat["turns"]],
+        [chat["conversation"], chat["sources"], chat["status"], chat["turns"], chat["question"]],
+        api_visibility="private", show_progress="hidden", concurrency_limit=CONCURRENCY,
+        concurrency_id="answer").then(
         dump_turns, chat["turns"], chat["saved"], api_visibility="private", queue=False)
 
 
