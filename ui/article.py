@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from rag.cite import format_reference, quoted_reference
 from rag.records import Article, Citation
 
-from .render import article_link, esc, meta_html
+from .links import article_link, esc
+from .render import meta_html
 
 #: The id of the marked passage, which the page scrolls into view.
 MARK_ID = "article-mark"

@@ -7,16 +7,15 @@ article containing ``<script>`` must show as text and never run.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote as url_quote
-from urllib.parse import urlencode
 
 from rag.cite import format_date, format_reference, quoted_reference
 from rag.records import Article, Citation
+
+from .links import article_link, esc, question_url
 
 #: Characters of context shown on each side of a quote inside its paragraph.
 CONTEXT_CHARS = 160
@@ -27,11 +26,6 @@ _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{12}-")  # see handlers.Handlers._accept
 
 VERDICT_LABELS = {"supported": "有依据", "contradicted": "与报道不符", "not_found": "档案中未找到"}
 STATUS_LABELS = {"ok": "已导入", "skipped": "已在索引中", "error": "出错", "rejected": "已拒绝"}
-
-
-def esc(text: object) -> str:
-    """HTML-escape anything (None becomes an empty string)."""
-    return html.escape("" if text is None else str(text), quote=True)
 
 
 def esc_lines(text: str) -> str:
@@ -137,30 +131,6 @@ def make_sources(citations: Iterable[Citation], articles: Mapping[str, Article])
     return tuple(out)
 
 
-def article_url(article_id: str, start: int | None = None, end: int | None = None) -> str:
-    """The app's address for an article (``?article=ID``, with the marked span if any)."""
-    params = {"article": article_id}
-    if start is not None and end is not None and end > start:
-        params["hl"] = f"{start}-{end}"
-    return "?" + urlencode(params)
-
-
-def parse_span(text: str | None) -> tuple[int, int] | None:
-    """"120-158" as (120, 158); None for anything else."""
-    start, _, end = (text or "").partition("-")
-    if start.isdigit() and end.isdigit() and int(end) > int(start):
-        return int(start), int(end)
-    return None
-
-
-def article_link(article_id: str, label: str, start: int | None = None, end: int | None = None,
-                 cls: str = "article-link") -> str:
-    """A link that opens the article view in the app (and works as a plain URL)."""
-    span = f' data-start="{start}" data-end="{end}"' if start is not None and end is not None else ""
-    return (f'<a class="{esc(cls)}" href="{esc(article_url(article_id, start, end))}" '
-            f'data-article="{esc(article_id)}"{span}>{esc(label)}</a>')
-
-
 def meta_html(date: str | None, inferred: bool, issue: str | None, page: str | None) -> str:
     """Date (with a 推断 badge), 期号 and 版次 as small labels."""
     parts = [f'<span class="meta-date">{esc(format_date(date, False))}</span>']
@@ -243,11 +213,6 @@ def answer_html(turn: Turn, prefix: str) -> str:
 def duration(ms: float) -> str:
     """"170 毫秒" below a second, "9.3 秒" above."""
     return f"{ms:.0f} 毫秒" if ms < 1000 else f"{ms / 1000:.1f} 秒"
-
-
-def question_url(question: str) -> str:
-    """The app's address that asks ``question`` (``?q=…``)."""
-    return "?" + urlencode({"q": question}, quote_via=url_quote)
 
 
 def _question_html(question: str, link: bool = True) -> str:
