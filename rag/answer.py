@@ -54,7 +54,7 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     a = hit.article
     return Citation(n=n, article_id=a.id, chunk_id=hit.chunk.id, headline=a.headline, date=a.date,
                     date_inferred=a.date_inferred, issue=a.issue, page=a.page,
-                    quote=a.body[start:end], start=start, end=end)
+                    quote=a.body[start:end], start=start, end=end, byline=a.byline)
 
 
 def refusal_text(question: str, hits: list[Hit]) -> str:

@@ -6,6 +6,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what scale [--limit] index the bench corpus, then 300 queries, RSS, startup
     rag bench --what query --index D  against a built index: latency, RSS, startup
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
+    rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from .bench_serve import bench_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_CORPUS = ROOT.parent / "shared" / "bench" / "crud-news-11k.jsonl.gz"
@@ -194,11 +197,7 @@ def bench_queries(settings, n_queries: int = 300) -> None:
     from .pipeline import Assistant
 
     # First, while this process holds nothing: three starts of `rag serve`.
-    starts = [serve_startup(settings.index_dir) for _ in range(3)]
-    for name, times in (("port answers", [p for p, _ in starts]),
-                        ("model warmed up", [w for _, w in starts])):
-        _row(f"rag serve startup: {name}",
-             f"median {statistics.median(times):.2f} s of 3 ({', '.join(f'{x:.2f}' for x in times)})")
+    bench_serve(settings.index_dir, runs=3, row=_row)
     t0 = time.perf_counter()
     assistant = Assistant.open(settings)
     assistant.warm_up()
@@ -244,50 +243,6 @@ def query_process_rss(index_dir: Path, questions: list[str]) -> dict[str, float]
     out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(index_dir), json.dumps(questions)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def serve_startup(index_dir: Path, timeout: float = 120.0) -> tuple[float, float]:
-    """Seconds from starting `rag serve` until its port answers HTTP, and until
-    it reports the model warmed up (nan for what did not happen)."""
-    import socket
-    import threading
-    import urllib.request
-
-    from ui.app import WARM_MESSAGE
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    rag = Path(sys.executable).parent / "rag"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(rag), "serve", "--index", str(index_dir), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    warm = threading.Event()
-
-    def watch() -> None:
-        for line in proc.stdout:
-            if line.startswith(WARM_MESSAGE):
-                warm.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    up = ready = float("nan")
-    try:
-        while time.perf_counter() - t0 < timeout and proc.poll() is None:
-            if up != up:  # nan: not yet answering
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                    up = time.perf_counter() - t0
-                except OSError:
-                    pass
-            if warm.is_set() and ready != ready:
-                ready = time.perf_counter() - t0
-            if up == up and ready == ready:
-                break
-            time.sleep(0.05)
-        return up, ready
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def bench_ann(n: int = 1_000_000, dim: int = 384, queries: int = 200, seed: int = 0) -> None:
@@ -361,6 +316,9 @@ def main(args) -> int:
         bench_scale(corpus, args.limit, args.queries, settings, keep=keep)
     if "query" in what:
         bench_queries(settings, args.queries)
+    if "serve" in what:
+        _section(f"rag serve startup against {settings.index_dir}")
+        bench_serve(settings.index_dir, runs=3, row=_row)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
     return 0

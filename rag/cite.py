@@ -19,14 +19,48 @@ def format_date(date: str | None, inferred: bool) -> str:
     return f"{int(y)}年{int(m)}月{int(d)}日" + ("（推断）" if inferred else "")
 
 
+#: The paper's name as a reference gives it.
+NEWSPAPER = "株洲日报"
+#: GB/T 7714-2015 names at most three authors, then ", 等".
+MAX_AUTHORS = 3
+INFERRED = "推断"
+
+# A byline names people after their role: "全媒体记者/刘芳 通讯员/胡任", "（记者刘仲华、张慧中）".
+_BYLINE_SPLIT = re.compile(r"[\s、，,；;（）()]+")
+_ROLE_MARK = re.compile(r"^.*[/／:：]")  # "全媒体记者/刘芳": the name follows the mark
+_ROLE_WORD = re.compile(r"^.*?(?:记者|通讯员|实习生|摄影|编辑|撰稿)")  # "记者刘仲华"
+_NAME = re.compile(r"[\u4e00-\u9fff·]{2,5}|[A-Za-z][A-Za-z .'-]*")
+
+
+def byline_authors(byline: str | None) -> list[str]:
+    """The people a byline names, roles left out, in order, each once."""
+    names: list[str] = []
+    for token in _BYLINE_SPLIT.split(byline or ""):
+        name = _ROLE_WORD.sub("", _ROLE_MARK.sub("", token))
+        # A role alone ("株洲日报全媒体记者") leaves nothing; a dateline ends in 讯 or 电.
+        if _NAME.fullmatch(name) and not name.endswith(("讯", "电")) and name not in names:
+            names.append(name)
+    return names
+
+
 def format_reference(c: Citation) -> str:
-    """《株洲日报》2023年7月20日 第23368期 第01版《headline》"""
-    parts = ["《株洲日报》" + format_date(c.date, c.date_inferred)]
-    if c.issue:
-        parts.append(f"第{c.issue}期")
+    """The GB/T 7714-2015 newspaper reference: 作者. 题名[N]. 株洲日报, 2023-07-20(02).
+
+    An inferred date is followed by (推断); unknown authors, date or page are left out.
+    """
+    authors = byline_authors(c.byline)
+    who = ", ".join(authors[:MAX_AUTHORS]) + (", 等" if len(authors) > MAX_AUTHORS else "")
+    where = NEWSPAPER
+    if c.date:
+        where += f", {c.date}" + (f"({INFERRED})" if c.date_inferred else "")
     if c.page:
-        parts.append(f"第{c.page}版")
-    return " ".join(parts) + f"《{c.headline}》"
+        where += f"({c.page})"
+    return (f"{who}. " if who else "") + f"{c.headline}[N]. {where}."
+
+
+def quoted_reference(c: Citation) -> str:
+    """What 复制引用 copies: the quoted sentence, then its reference."""
+    return f"“{c.quote}”\n{format_reference(c)}"
 
 
 def cited_numbers(text: str) -> list[int]:

@@ -85,7 +85,7 @@ def _read_questions(path: Path):
 
 
 def format_answer(answer) -> str:
-    """Plain-text rendering of an answer with its citations."""
+    """Plain-text rendering of an answer with its citations: reference line, then the quote."""
     from .cite import format_reference
 
     lines = [answer.text]

@@ -155,7 +155,7 @@ def _citation(n: int, source: int, hit: Hit, answer: str) -> Citation:
     best = max(hit.chunk.sentences, key=lambda s: len(set(body[s[0]:s[1]]) & set(answer)))
     a = hit.article
     return Citation(n, a.id, hit.chunk.id, a.headline, a.date, a.date_inferred, a.issue, a.page,
-                    body[best[0]:best[1]], best[0], best[1])
+                    body[best[0]:best[1]], best[0], best[1], byline=a.byline)
 
 
 def answer_with_llm(generator: Generator, question: str, hits: Sequence[Hit], fallback: Answer,

@@ -118,8 +118,11 @@ class Citation:
     quote: str
     start: int = 0  # offsets of the quote in Article.body
     end: int = 0
+    byline: str | None = None  # the article's, for the reference
 
     def to_dict(self) -> dict[str, Any]:
+        from .cite import format_reference
+
         return {
             "n": self.n,
             "article_id": self.article_id,
@@ -130,6 +133,7 @@ class Citation:
             "issue": self.issue,
             "page": self.page,
             "quote": self.quote,
+            "reference": format_reference(self),
         }
 
 

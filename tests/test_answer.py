@@ -77,8 +77,9 @@ def test_answer_json_follows_the_interface(planted):
     d = planted.ask("第三届青松茶文化节签约金额是多少？").to_dict("p01")
     assert set(d) == {"id", "question", "answer", "refused", "citations", "hits", "timings_ms"}
     assert set(d["citations"][0]) == {"n", "article_id", "chunk_id", "headline", "date",
-                                      "date_inferred", "issue", "page", "quote"}
+                                      "date_inferred", "issue", "page", "quote", "reference"}
     assert d["id"] == "p01" and d["citations"][0]["issue"] == "24001"
+    assert d["citations"][0]["reference"] == "林海. 第三届青松茶文化节开幕[N]. 株洲日报, 2024-05-16."
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
 
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from rag.chunk import approx_token_counter, chunk_article
-from rag.cite import drop_dangling, format_reference, unsupported_numbers
+from rag.cite import byline_authors, drop_dangling, format_reference, unsupported_numbers
 from rag.conversation import resolve_followup
 from rag.fusion import minmax, rrf, term_coverage, weighted
 from rag.periods import passage_years, period_match, question_period
@@ -119,8 +119,19 @@ def test_citation_checks():
     assert unsupported_numbers("降幅53.72%[1]。", passages) == ["53.72"]
 
 
-def test_reference_format_marks_inferred_dates():
-    c = Citation(1, "a", "a#0", "筑牢保障根基 护航幸福株洲", "2026-02-09", True, None, None, "…")
-    assert format_reference(c) == "《株洲日报》2026年2月9日（推断）《筑牢保障根基 护航幸福株洲》"
-    c2 = Citation(1, "a", "a#0", "标题", "2023-07-20", False, "23368", "01", "…")
-    assert format_reference(c2) == "《株洲日报》2023年7月20日 第23368期 第01版《标题》"
+def test_reference_is_gbt_7714_newspaper_form():
+    c = Citation(1, "a", "a#0", "筑牢保障根基 护航幸福株洲", "2026-02-09", True, None, None, "…",
+                 byline="株洲日报全媒体记者/沈全华 通讯员/尹胜科 杨浩")
+    assert format_reference(c) == "沈全华, 尹胜科, 杨浩. 筑牢保障根基 护航幸福株洲[N]. 株洲日报, 2026-02-09(推断)."
+    c2 = Citation(1, "a", "a#0", "标题", "2023-07-20", False, "23368", "02", "…",
+                  byline="本报记者 李四 王五 通讯员 赵六 钱七")
+    assert format_reference(c2) == "李四, 王五, 赵六, 等. 标题[N]. 株洲日报, 2023-07-20(02)."
+    # Unknown author, date and page are left out, not guessed.
+    assert format_reference(Citation(1, "a", "a#0", "启事", None, False, None, None, "…")) == "启事[N]. 株洲日报."
+
+
+def test_bylines_name_people_not_roles():
+    assert byline_authors("株洲日报全媒体记者/刘琼 实习生/曾怡婧 通讯员/尹志华") == ["刘琼", "曾怡婧", "尹志华"]
+    assert byline_authors("（记者刘仲华、张慧中）") == ["刘仲华", "张慧中"]
+    assert byline_authors("株洲日报全媒体记者 刘琼") == ["刘琼"]
+    assert byline_authors(None) == []

@@ -104,7 +104,10 @@ def test_card_highlights_the_quote_inside_its_paragraph():
     assert "开头一句。<mark>第二句。</mark>结尾一句。" in html
     assert "第一段无关" not in html and "第三段无关" not in html
     assert "《测试标题》" in html and "第23368期" in html and "第01版" in html
-    assert 'data-copy="《株洲日报》2023年7月20日 第23368期 第01版《测试标题》"' in html
+    # 复制引用 copies the quoted sentence, then the GB/T 7714 reference.
+    assert 'data-copy="“第二句。”\n测试标题[N]. 株洲日报, 2023-07-20(01)."' in html
+    # The headline opens the whole article, with the quote marked.
+    assert f'href="?article=a1&amp;hl={start}-{start + 4}" data-article="a1"' in html
 
 
 def test_quote_found_by_text_when_offsets_are_stale():
@@ -332,3 +335,79 @@ def test_api_verify(served):
     html = _client(served).submit("截至2025年底，全市基本医疗保险参保人数达到360万人。",
                                   api_name="/verify").result(timeout=60)
     assert "与报道不符" in html and "筑牢保障根基" in html
+
+
+# -- article view, history, loading, Chinese messages --------------------------------
+
+
+def test_article_view_marks_the_quote_and_lists_its_issue():
+    from rag.records import Article
+    from ui.article import open_article
+
+    body = "第一段。\n开头。<b>引文</b>在这里。\n结尾段。"
+    start = body.index("<b>")
+    arts = {a.id: a for a in (
+        Article(id="a1", source="x.txt", position=0, headline="主标题", body=body, date="2026-02-09",
+                date_inferred=True, subheadline="副标题", byline="全媒体记者/刘芳 通讯员/胡任"),
+        Article(id="a2", source="x.txt", position=1, headline="同期另一篇", body="正文。", date="2026-02-09",
+                date_inferred=True),
+        Article(id="a3", source="y.txt", position=0, headline="别期文章", body="正文。", date="2023-07-20"))}
+    html = open_article(arts, "a1", (start, start + len("<b>引文</b>在这里")))
+    assert '<mark class="hl" id="article-mark">&lt;b&gt;引文&lt;/b&gt;在这里</mark>' in html
+    assert "主标题" in html and "副标题" in html and "刘芳" in html and ">推断<" in html
+    assert "同期另一篇" in html and "别期文章" not in html
+    assert 'data-copy="“&lt;b&gt;引文&lt;/b&gt;在这里”\n刘芳, 胡任. 主标题[N]. 株洲日报, 2026-02-09(推断)."' in html
+    assert "<mark" not in open_article(arts, "a1", (0, 999))  # a span outside the body marks nothing
+    assert "档案中没有编号为“nope”的文章" in open_article(arts, "nope")
+
+
+def test_refusal_links_to_the_closest_articles(handlers):
+    conv, sources, status, turns, box = _last(handlers.chat("火星上有多少人口？", [], "", "", "hybrid"))
+    assert turns[-1].refused and 'class="article-link closest-link"' in conv
+    assert conv.count("closest-link") == len(turns[-1].closest) == 3
+    assert len({r.article_id for r in turns[-1].closest}) == 3
+
+
+def test_saved_conversation_round_trips_and_tampering_is_harmless(handlers):
+    import json
+
+    from ui.history import dump_turns, load_turns
+    from ui.render import conversation_html, sources_html
+
+    *_, turns, _ = _last(handlers.chat("2025年株洲医保参保人数", [], "", "", "hybrid"))
+    restored = load_turns(json.loads(json.dumps(dump_turns(turns))))
+    assert sources_html(restored) == sources_html(turns) and conversation_html(restored) == conversation_html(turns)
+    tampered = json.loads(json.dumps(dump_turns(turns)))
+    tampered[0]["sources"][0]["citation"]["n"] = '1"><script>alert(1)</script>'
+    assert load_turns(tampered) == [] and load_turns("junk") == [] and load_turns([{"x": 1}]) == []
+    tampered = json.loads(json.dumps(dump_turns(turns)))
+    tampered[0]["question"] = "<script>alert(1)</script>"
+    assert "<script" not in conversation_html(load_turns(tampered))
+
+
+def test_a_question_before_the_model_is_ready_says_so_and_counts_the_wait(assistant, ui_settings):
+    import threading
+
+    from ui.handlers import Engine, Handlers
+
+    engine = Engine(assistant, ui_settings, warm=False)
+    steps = Handlers(engine, ui_settings).chat("2025年株洲医保参保人数", [])
+    assert "正在加载模型…" in next(steps)[0]
+    threading.Timer(0.3, engine.ready.set).start()
+    conv, *_ , turns, _ = _last(steps)
+    assert "353万" in conv and "其中等待模型加载" in conv and turns[-1].total_ms >= turns[-1].wait_ms >= 250
+
+
+def test_english_question_gets_a_hint_and_is_still_searched(handlers):
+    conv, sources, status, turns, box = _last(handlers.chat("medical insurance", [], "", "", "hybrid"))
+    assert "用中文提问" in status and len(turns) == 1
+
+
+def test_upload_errors_are_in_chinese(tmp_path, handlers):
+    from ui.handlers import zh_file_error
+
+    assert zh_file_error("a.txt: binary file, not text", "a.txt") == "是二进制文件，不是文本"
+    assert zh_file_error("b.jsonl:3: invalid JSON: Expecting value at column 1; b.jsonl:5: missing or empty \"text\"",
+                         "b.jsonl") == "第 3 行：不是有效的 JSON（第 1 列：Expecting value）；第 5 行：缺少 text 字段，或它是空的"
+    assert "不支持的文件类型“.pdf”" in handlers.check_files([str(tmp_path / "版面.pdf"), str(tmp_path / "a.md")])
+    assert handlers.check_files([str(tmp_path / "a.md")]) == ""

@@ -16,14 +16,20 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from rag.bench_serve import WARM_MESSAGE  # noqa: E402
+
+from .article import article_html  # noqa: E402
 from .handlers import MAX_QUESTION_CHARS, Engine, Handlers  # noqa: E402
-from .render import conversation_html, esc, message_html, sources_html  # noqa: E402
+from .history import STORAGE_KEY, dump_turns, load_turns  # noqa: E402
+from .links import esc, parse_span  # noqa: E402
+from .render import conversation_html, message_html, sources_html  # noqa: E402
+from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL_JS,  # noqa: E402
+                      SOURCES_JS)
 
 CSS_FILE = Path(__file__).parent / "static" / "app.css"
 
 #: Events answered at once; the queue holds the rest, so a crowd waits rather than fails.
 CONCURRENCY = 8
-WARM_MESSAGE = "model ready"  # printed once the first question needs no loading
 
 EXAMPLES = (
     "2025年株洲医保参保人数",
@@ -39,65 +45,6 @@ SYSTEM_FONTS = ("PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans
                 "Source Han Sans SC", "WenQuanYi Micro Hei", "system-ui", "-apple-system",
                 "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono CJK SC", "monospace")
-
-# Runs once per HTML component: [n] links scroll to their card, copy buttons copy.
-# Delegated listeners, so they keep working as the component's content is replaced.
-CLICK_JS = """
-if (!element.dataset.zzBound) {
-  element.dataset.zzBound = "1";
-  element.addEventListener("click", (ev) => {
-    const link = ev.target.closest("a.cite-link");
-    if (link) {
-      ev.preventDefault();
-      const card = document.getElementById(link.dataset.target);
-      if (!card) return;
-      const group = card.closest("details");
-      if (group) group.open = true;
-      card.scrollIntoView({behavior: "smooth", block: "nearest"});
-      card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
-      return;
-    }
-    const btn = ev.target.closest("button.copy-ref");
-    if (!btn) return;
-    const text = btn.dataset.copy || "";
-    const done = () => {
-      btn.textContent = "已复制"; btn.classList.add("copied");
-      setTimeout(() => { btn.textContent = "复制引用"; btn.classList.remove("copied"); }, 1500);
-    };
-    const fallback = () => {
-      const ta = document.createElement("textarea");
-      ta.value = text; ta.style.position = "fixed"; ta.style.opacity = "0";
-      document.body.appendChild(ta); ta.select();
-      try { document.execCommand("copy"); } catch (e) {}
-      ta.remove(); done();
-    };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-    else fallback();
-  });
-}
-"""
-
-# Example chips: send the clicked text to the server as a click event.
-EXAMPLE_JS = """
-element.addEventListener("click", (ev) => {
-  const chip = ev.target.closest("button.example-chip");
-  if (chip) trigger("click", {text: chip.dataset.text});
-});
-"""
-
-# The conversation keeps its newest turn in view while an answer streams in.
-SCROLL_JS = CLICK_JS + """
-const box = element.closest("#conversation") || element;
-new MutationObserver(() => { box.scrollTop = box.scrollHeight; })
-  .observe(element, {childList: true, subtree: true, characterData: true});
-"""
-
-# New answers put their cards on top of the sources panel: show them.
-SOURCES_JS = CLICK_JS + """
-const panel = element.closest("#sources") || element;
-new MutationObserver(() => { panel.scrollTop = 0; }).observe(element, {childList: true});
-"""
-
 
 def make_theme():
     """Gradio's default look with system fonts only: no web-font requests."""
@@ -115,48 +62,99 @@ def make_theme():
 
 def launch_options(settings) -> dict:
     """Keyword arguments for ``Blocks.launch``: theme, CSS and the upload size limit."""
-    return {"theme": make_theme(), "css": CSS_FILE.read_text(encoding="utf-8"),
+    return {"theme": make_theme(), "css": CSS_FILE.read_text(encoding="utf-8"), "js": PAGE_JS,
             "max_file_size": f"{settings.upload_max_mb}mb", "footer_links": ["api", "settings"]}
 
 
-def build_app(assistant, settings=None):
-    """The Blocks app around an open Assistant (not launched)."""
+def build_app(assistant, settings=None, engine: Engine | None = None):
+    """The Blocks app around an open Assistant (not launched).
+
+    ``engine`` is given by ``serve``, which loads the model while the page opens.
+    """
     import gradio as gr
 
     settings = settings or assistant.settings
-    h = Handlers(Engine(assistant, settings), settings)
+    h = Handlers(engine or Engine(assistant, settings), settings)
     with warnings.catch_warnings():
-        # Gradio 6 moved theme/css to launch(); passing them here too keeps a bare
+        # Gradio 6 moved theme/css/js to launch(); passing them here too keeps a bare
         # `build_app(...).launch()` styled and free of web fonts.
         warnings.simplefilter("ignore")
         demo = gr.Blocks(analytics_enabled=False, title="株洲日报档案问答", theme=make_theme(),
-                         css=CSS_FILE.read_text(encoding="utf-8"))
+                         css=CSS_FILE.read_text(encoding="utf-8"), js=PAGE_JS)
     with demo:
         header = gr.HTML(h.header(), elem_id="banner")
-        with gr.Tabs():
+        with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("问答", id="chat"):
-                _chat_tab(gr, h, settings)
+                chat = _chat_tab(gr, h, settings)
             with gr.Tab("核查说法", id="verify"):
-                _verify_tab(gr, h)
+                verdict = _verify_tab(gr, h)
+            with gr.Tab("原文", id="article"):
+                article = gr.HTML(article_html(None), elem_id="article-view", js_on_load=ARTICLE_JS)
             with gr.Tab("档案", id="archive"):
                 issues = _archive_tab(gr, h, settings, header)
         demo.load(lambda: (h.header(), h.issues()), None, [header, issues],
                   api_visibility="private", queue=False)
+        _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, article])
+        _wire_history(gr, h, demo, chat, tabs, article)
     return demo
+
+
+def _wire_articles(gr, h: Handlers, tabs, article, sources) -> None:
+    """Article links in any of ``sources`` open the article view."""
+    def open_clicked(evt: gr.EventData):
+        span = parse_span(getattr(evt, "span", ""))
+        return h.article(getattr(evt, "article", ""), span), gr.Tabs(selected="article")
+
+    for component in sources:
+        component.click(open_clicked, None, [article, tabs], api_visibility="private", queue=False)
+
+
+def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
+    """The conversation survives a reload; ?q= asks a question, ?article= opens an article."""
+    from urllib.parse import parse_qs
+
+    search, asked = gr.Textbox(visible=False), gr.State("")
+
+    def restore(saved, query: str):
+        # Unqueued, so it lands before any question the reader types.
+        params = {k: v[-1] for k, v in parse_qs((query or "").lstrip("?")).items()}
+        turns = load_turns(saved)
+        opened = selected = gr.skip()
+        if params.get("article"):
+            opened = h.article(params["article"], parse_span(params.get("hl")))
+            selected = gr.Tabs(selected="article")
+        return conversation_html(turns), sources_html(turns), turns, opened, selected, params.get("q", "")
+
+    def ask(question: str, turns):
+        if not question:  # a generator that yields nothing would blank its outputs
+            yield (gr.skip(),) * 5
+            return
+        yield from h.chat(question, turns)
+
+    demo.load(restore, [chat["saved"], search],
+              [chat["conversation"], chat["sources"], chat["turns"], article, tabs, asked],
+              js=LOAD_JS, api_visibility="private", queue=False).then(
+        ask, [asked, chat["turns"]],
+        [chat["conversation"], chat["sources"], chat["status"], chat["turns"], chat["question"]],
+        api_visibility="private", show_progress="hidden", concurrency_limit=CONCURRENCY,
+        concurrency_id="answer").then(
+        dump_turns, chat["turns"], chat["saved"], api_visibility="private", queue=False)
 
 
 def _chat_tab(gr, h: Handlers, settings) -> dict:
     turns = gr.State([])
+    saved = gr.BrowserState([], storage_key=STORAGE_KEY, secret=STORAGE_KEY)
     with gr.Row(equal_height=False):
         with gr.Column(scale=7):
             conv = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=SCROLL_JS)
             status = gr.HTML("", elem_id="chat-status")
             with gr.Row(equal_height=True):
-                question = gr.Textbox(show_label=False, lines=1, max_lines=6, scale=7, min_width=240, autofocus=True,
+                question = gr.Textbox(label="问题", show_label=False, lines=1, max_lines=6, scale=7, min_width=200,
+                                      autofocus=True,
                                       elem_id="question", submit_btn=False,
                                       placeholder=f"输入问题，回车发送（{MAX_QUESTION_CHARS} 字以内），可接着上一问追问")
-                send = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="ask-button")
-                clear = gr.Button("清空对话", variant="secondary", scale=1, min_width=80, elem_id="clear-button")
+                send = gr.Button("提问", variant="primary", scale=1, min_width=64, elem_id="ask-button")
+                clear = gr.Button("清空对话", variant="secondary", scale=1, min_width=64, elem_id="clear-button")
             examples = gr.HTML(example_chips("试试：", EXAMPLES), elem_id="chat-examples",
                                js_on_load=EXAMPLE_JS)
             with gr.Accordion("筛选：出版日期范围与检索方式", open=False):
@@ -165,7 +163,7 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
                     date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to")
                 mode = gr.Radio([("混合检索", "hybrid"), ("关键词", "keyword"), ("语义", "dense")],
                                 value=settings.retrieval_mode, label="检索方式")
-        with gr.Column(scale=5):
+        with gr.Column(scale=5, min_width=300):
             gr.HTML('<div class="panel-title">引用来源</div>')
             sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=SOURCES_JS)
 
@@ -173,11 +171,13 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
     outputs = [conv, sources, status, turns, question]
     common = dict(outputs=outputs, show_progress="hidden", concurrency_limit=CONCURRENCY,
                   concurrency_id="answer")
-    send.click(h.chat, inputs, api_name="chat", **common)
-    question.submit(h.chat, inputs, api_visibility="private", **common)
-    examples.click(_ask_example(h), inputs[1:], api_visibility="private", **common)
-    clear.click(h.clear, None, outputs, api_visibility="private", queue=False)
-    return {"conversation": conv, "sources": sources, "status": status, "question": question}
+    save = dict(fn=dump_turns, inputs=turns, outputs=saved, api_visibility="private", queue=False)
+    send.click(h.chat, inputs, api_name="chat", **common).then(**save)
+    question.submit(h.chat, inputs, api_visibility="private", **common).then(**save)
+    examples.click(_ask_example(h), inputs[1:], api_visibility="private", **common).then(**save)
+    clear.click(h.clear, None, outputs, api_visibility="private", queue=False).then(**save)
+    return {"conversation": conv, "sources": sources, "status": status, "question": question,
+            "turns": turns, "saved": saved}
 
 
 def _ask_example(h: Handlers):
@@ -198,8 +198,10 @@ def example_chips(label: str, texts) -> str:
 def _verify_tab(gr, h: Handlers) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            claim = gr.Textbox(label="要核查的说法", lines=4, max_lines=10, elem_id="claim",
-                               placeholder="粘贴稿件中的一句话，例如：截至2025年底，全市基本医疗保险参保人数达到353万人。")
+            # One line that grows: Enter checks, Shift+Enter breaks the line, as in the chat box.
+            claim = gr.Textbox(label="要核查的说法", lines=1, max_lines=10, elem_id="claim",
+                               placeholder="粘贴稿件中的一句话，回车核查（Shift+回车换行），例如：截至2025年底，"
+                                           "全市基本医疗保险参保人数达到353万人。")
             check = gr.Button("核查", variant="primary", elem_id="verify-button")
             examples = gr.HTML(example_chips("示例：", CLAIM_EXAMPLES), elem_id="claim-examples",
                                js_on_load=EXAMPLE_JS)
@@ -211,12 +213,15 @@ def _verify_tab(gr, h: Handlers) -> None:
                           '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=CLICK_JS)
     check.click(h.verify, claim, out, api_name="verify", concurrency_limit=CONCURRENCY,
                 concurrency_id="answer")
+    claim.submit(h.verify, claim, out, api_visibility="private", concurrency_limit=CONCURRENCY,
+                 concurrency_id="answer")
     def pick(evt: gr.EventData) -> str:
         return getattr(evt, "text", "")
 
     examples.click(pick, None, claim, api_visibility="private",
                    queue=False).then(h.verify, claim, out, api_visibility="private",
                                      concurrency_limit=CONCURRENCY, concurrency_id="answer")
+    return out
 
 
 def _archive_tab(gr, h: Handlers, settings, header):
@@ -227,8 +232,8 @@ def _archive_tab(gr, h: Handlers, settings, header):
             if settings.allow_upload:
                 gr.HTML(f'<div class="upload-note">支持 .txt、.md（整期报纸）和 .jsonl、.jsonl.gz（档案导出，每行一篇），'
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
-                files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files",
-                                file_types=[".txt", ".md", ".jsonl", ".gz"])
+                # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
+                files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")
                 date = gr.Textbox(label="出版日期（可选，仅用于未印日期的文件）", placeholder="YYYY-MM-DD")
                 run = gr.Button("导入到档案", variant="primary", elem_id="ingest-button")
                 report = gr.HTML("", elem_id="ingest-report")
@@ -247,6 +252,7 @@ def _archive_tab(gr, h: Handlers, settings, header):
 
         run.click(upload, [files, date], [report, issues, header], api_name="ingest",
                   concurrency_limit=1, concurrency_id="ingest")
+        files.change(h.check_files, files, report, api_visibility="private", queue=False)
     return issues
 
 
@@ -262,9 +268,9 @@ def auth_from_env() -> tuple[str, str] | None:
     return user, password
 
 
-def _warm_up(assistant, t0: float) -> None:
+def _warm_up(engine: Engine, t0: float) -> None:
     try:
-        assistant.warm_up()
+        engine.warm_up()
     except Exception as exc:  # the first question will raise it again, with the UI's error message
         print(f"warm-up failed: {exc}", file=sys.stderr, flush=True)
         return
@@ -285,7 +291,8 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print("warning: serving beyond this machine without a password "
               "(set RAG_UI_USER and RAG_UI_PASSWORD)", file=sys.stderr, flush=True)
-    demo = build_app(assistant, settings)
+    engine = Engine(assistant, settings, warm=False)
+    demo = build_app(assistant, settings, engine)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
     try:
         demo.launch(server_name=host, server_port=port, auth=auth, auth_message="株洲日报档案问答 · 请登录",
@@ -297,7 +304,7 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
           f"{len(index.chunks)} chunks; open http://{host}:{port}", flush=True)
     # The model and word segmenter load while the page opens; a question asked
     # before they are ready waits for them (the loads are locked, never doubled).
-    threading.Thread(target=_warm_up, args=(assistant, t0), daemon=True).start()
+    threading.Thread(target=_warm_up, args=(engine, t0), daemon=True).start()
     try:
         demo.block_thread()
     finally:

@@ -18,8 +18,9 @@ from pathlib import Path
 from rag.errors import RagError
 from rag.ingest import file_hash
 
-from .render import (FileRow, Turn, conversation_html, header_html, ingest_report_html, issue_rows,
-                     issues_html, make_sources, message_html, sources_html, verdict_html)
+from .article import open_article
+from .render import (FileRow, Turn, closest_articles, conversation_html, header_html, ingest_report_html,
+                     issue_rows, issues_html, make_sources, message_html, sources_html, verdict_html)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,49 @@ MAX_QUESTION_CHARS = 500
 MODES = ("hybrid", "keyword", "dense")
 UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".jsonl.gz")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+#: How long a question waits for the model to load before it is answered anyway.
+MODEL_WAIT_S = 600
+NOT_CHINESE_HINT = "提示：档案是中文报纸，用中文提问更准确，例如“2025年株洲医保参保人数”。下面是按原文检索的结果。"
+
+# Reasons the library gives in English (rag/textio.py, rag/parse*.py), as the page says them.
+_ZH_REASONS = (
+    (re.compile(r"^binary file, not text$"), "是二进制文件，不是文本"),
+    (re.compile(r"^empty file$"), "文件是空的"),
+    (re.compile(r"^cannot decode as UTF-8 or GB18030$"), "无法按 UTF-8 或 GB18030 编码读取"),
+    (re.compile(r"^cannot decode as UTF-16$"), "无法按 UTF-16 编码读取"),
+    (re.compile(r"^binary data in line$"), "这一行含有二进制数据"),
+    (re.compile(r"^corrupt or unreadable data: (.*)$"), r"数据损坏或无法读取（\1）"),
+    (re.compile(r"^no articles found$"), "没有找到任何文章"),
+    (re.compile(r"^unknown file type (\S+): expected one of (.*)$"), r"不支持的文件类型 \1，只接受 \2"),
+    (re.compile(r"^not a JSON object but (\w+)$"), r"不是 JSON 对象（而是 \1）"),
+    (re.compile(r'^missing or empty "text"$'), "缺少 text 字段，或它是空的"),
+    (re.compile(r"^bad date (.+) \(expected YYYY-MM-DD\)$"), r"日期 \1 无效，应写成 YYYY-MM-DD"),
+    (re.compile(r"^invalid JSON: (.*) at column (\d+)$"), r"不是有效的 JSON（第 \2 列：\1）"),
+    (re.compile(r"^duplicate id (.+) \(first on line (\d+)\)$"), r"编号 \1 重复（第 \2 行已出现）"),
+    (re.compile(r"^… and (\d+) more broken lines$"), r"……另有 \1 行出错"),
+    (re.compile(r"^No such file or directory$"), "文件不存在"),
+    (re.compile(r"^Permission denied$"), "没有读取权限"),
+)
+
+
+def zh_file_error(error: str, name: str) -> str:
+    """An ingest error about file ``name`` in Chinese: "第3行：不是有效的 JSON（…）"."""
+    out = []
+    for part in error.split("; "):
+        m = re.match(rf"^{re.escape(name)}(?::(\d+))?: (.*)$", part)
+        line, reason = (m.group(1), m.group(2)) if m else (None, part)
+        for pattern, zh in _ZH_REASONS:
+            if pattern.match(reason):
+                reason = pattern.sub(zh, reason)
+                break
+        out.append(f"第 {line} 行：{reason}" if line else reason)
+    return "；".join(out)
+
+
+def unsupported_type(name: str) -> str:
+    """Why a file of this type is refused (Gradio's own English check is not used)."""
+    return f"不支持的文件类型“{Path(name).suffix or name}”，只接受 {'、'.join(UPLOAD_SUFFIXES)}"
 
 
 class UserInputError(ValueError):
@@ -84,11 +128,21 @@ def _range_note(start: str | None, end: str | None) -> str:
 class Engine:
     """Holds the current Assistant; an upload swaps in a reloaded one."""
 
-    def __init__(self, assistant, settings):
+    def __init__(self, assistant, settings, warm: bool = True):
         self._assistant = assistant
         self.settings = settings
         self._lock = threading.Lock()
         self.ingest_lock = threading.Lock()  # one upload at a time
+        self.ready = threading.Event()  # set once the model is loaded
+        if warm:
+            self.ready.set()
+
+    def warm_up(self) -> None:
+        """Load the model now; questions asked meanwhile say they are waiting for it."""
+        try:
+            self.assistant.warm_up()
+        finally:
+            self.ready.set()  # a failed load fails the first question with its own message
 
     @property
     def assistant(self):
@@ -123,6 +177,7 @@ class Handlers:
     def chat(self, question: str, turns: Sequence[Turn] | None, date_from: str | None = None,
              date_to: str | None = None, mode: str | None = None) -> Iterator[ChatOutput]:
         """Stream (conversation, sources, status, turns, question box) while answering."""
+        t0 = time.perf_counter()  # the time shown counts any wait for the model
         turns = list(turns or [])
         try:
             q = check_text(question)
@@ -131,11 +186,18 @@ class Handlers:
         except UserInputError as exc:
             yield conversation_html(turns), sources_html(turns), message_html(str(exc)), turns, question or ""
             return
+        notes = [] if _HAN.search(q) else [NOT_CHINESE_HINT]
+        if note := _range_note(start, end):
+            notes.append(note)
+        wait_ms = None
+        if not self.engine.ready.is_set():
+            yield conversation_html(turns, pending=q, loading=True), sources_html(turns), "", turns, ""
+            self.engine.ready.wait(MODEL_WAIT_S)
+            wait_ms = (time.perf_counter() - t0) * 1000
+        else:
+            yield conversation_html(turns, pending=q), sources_html(turns), "", turns, ""
         assistant = self.engine.assistant
         history = [(t.question, t.text) for t in turns]
-        note = _range_note(start, end)
-        yield conversation_html(turns, pending=q), sources_html(turns), "", turns, ""
-        t0 = time.perf_counter()
         partial, answer, last = "", None, t0
         try:
             for piece in assistant.stream(q, history, date_from=start, date_to=end, mode=mode):
@@ -161,10 +223,11 @@ class Handlers:
         notice = answer.notice
         if not notice and not answer.verified:
             notice = "大模型的回答未通过引用核对，请以引用原文为准。"
+        closest = closest_articles(answer.hits) if answer.refused else ()
         turn = Turn(q, answer.text, answer.refused, make_sources(answer.citations, assistant.index.articles),
-                    notice, answer.resolved_question, (time.perf_counter() - t0) * 1000)
+                    notice, answer.resolved_question, (time.perf_counter() - t0) * 1000, closest, wait_ms)
         turns = turns + [turn]
-        status = message_html(note, "info") if note else ""
+        status = message_html(" ".join(notes), "info") if notes else ""
         yield conversation_html(turns), sources_html(turns), status, turns, ""
 
     def clear(self) -> ChatOutput:
@@ -188,6 +251,12 @@ class Handlers:
             return message_html(f"出错了（{type(exc).__name__}）：{exc}", "error")
         return verdict_html(verdict, make_sources(verdict.evidence, assistant.index.articles))
 
+    # -- article view -----------------------------------------------------------
+
+    def article(self, article_id: str | None, span: tuple[int, int] | None = None) -> str:
+        """The whole article with ``span`` of its body marked, and the rest of its issue."""
+        return open_article(self.engine.assistant.index.articles, (article_id or "").strip(), span)
+
     # -- archive ----------------------------------------------------------------
 
     def header(self) -> str:
@@ -197,6 +266,12 @@ class Handlers:
     def issues(self) -> str:
         index = self.engine.assistant.index
         return issues_html(index.articles.values(), len(index.chunks))
+
+    def check_files(self, files: Sequence[str] | None) -> str:
+        """As files are chosen: the ones that will be refused, and why (else nothing)."""
+        rows = [FileRow(Path(str(f)).name, "rejected", error=unsupported_type(Path(str(f)).name))
+                for f in (files or []) if f and not Path(str(f)).name.lower().endswith(UPLOAD_SUFFIXES)]
+        return ingest_report_html(rows, "以下文件不会导入：") if rows else ""
 
     def upload_dir(self) -> Path:
         """Uploaded files are kept beside the index so re-ingesting finds them unchanged."""
@@ -239,6 +314,7 @@ class Handlers:
             if error:
                 for stored, original in accepted:
                     error = error.replace(str(stored), original)
+                error = zh_file_error(error, name)
             rows.append(FileRow(name, f.status, f.date, f.date_inferred, f.issue, len(f.articles), error))
         summary = (f"新增 {report.articles_added} 篇文章，{report.articles_unchanged} 篇已在索引中；"
                    f"索引现有 {report.chunks} 个段落。")
@@ -254,7 +330,7 @@ class Handlers:
             src = Path(p)
             name = src.name
             if not name.lower().endswith(UPLOAD_SUFFIXES):
-                rows.append(FileRow(name, "rejected", error=f"不支持的文件类型，只接受 {' '.join(UPLOAD_SUFFIXES)}"))
+                rows.append(FileRow(name, "rejected", error=unsupported_type(name)))
                 continue
             try:
                 size = src.stat().st_size

@@ -7,14 +7,15 @@ article containing ``<script>`` must show as text and never run.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.cite import format_date, format_reference
+from rag.cite import format_date, format_reference, quoted_reference
 from rag.records import Article, Citation
+
+from .links import article_link, esc, question_url
 
 #: Characters of context shown on each side of a quote inside its paragraph.
 CONTEXT_CHARS = 160
@@ -25,11 +26,6 @@ _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{12}-")  # see handlers.Handlers._accept
 
 VERDICT_LABELS = {"supported": "有依据", "contradicted": "与报道不符", "not_found": "档案中未找到"}
 STATUS_LABELS = {"ok": "已导入", "skipped": "已在索引中", "error": "出错", "rejected": "已拒绝"}
-
-
-def esc(text: object) -> str:
-    """HTML-escape anything (None becomes an empty string)."""
-    return html.escape("" if text is None else str(text), quote=True)
 
 
 def esc_lines(text: str) -> str:
@@ -47,6 +43,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class ArticleRef:
+    """An article a reply points to without quoting it (a refusal's closest reports)."""
+
+    article_id: str
+    headline: str
+    date: str | None = None
+    start: int | None = None  # the retrieved passage, marked when the article opens
+    end: int | None = None
+
+
+@dataclass(frozen=True)
 class Turn:
     """One question and the assistant's reply, as the conversation shows it."""
 
@@ -56,7 +63,25 @@ class Turn:
     sources: tuple[Source, ...] = ()
     notice: str | None = None
     resolved: str | None = None
-    total_ms: float | None = None
+    total_ms: float | None = None  # from the question's arrival, waiting for the model included
+    closest: tuple[ArticleRef, ...] = ()
+    wait_ms: float | None = None  # of total_ms, spent waiting for the model to load
+
+
+#: A refusal links to this many of the closest articles.
+CLOSEST_ARTICLES = 3
+
+
+def closest_articles(hits, n: int = CLOSEST_ARTICLES) -> tuple[ArticleRef, ...]:
+    """The first ``n`` distinct articles among retrieved hits, each with its passage's span."""
+    out: dict[str, ArticleRef] = {}
+    for h in hits:
+        a = h.article
+        if a.id not in out:
+            out[a.id] = ArticleRef(a.id, a.headline, a.date, h.chunk.start, h.chunk.end)
+        if len(out) == n:
+            break
+    return tuple(out.values())
 
 
 def quote_context(body: str, start: int, end: int, quote: str,
@@ -122,15 +147,15 @@ def citation_card(source: Source, anchor: str) -> str:
     """A card: headline, date/期号/版次, the paragraph with the quote marked, a copy button."""
     c = source.citation
     reference = format_reference(c)
+    title = article_link(c.article_id, f"《{c.headline}》", c.start, c.end, cls="article-link card-title")
     return (
         f'<div class="cite-card" id="{esc(anchor)}">'
-        f'<div class="card-head"><span class="cite-n">[{c.n}]</span>'
-        f'<span class="card-title">《{esc(c.headline)}》</span></div>'
+        f'<div class="card-head"><span class="cite-n">[{c.n}]</span>{title}</div>'
         + meta_html(c.date, c.date_inferred, c.issue, c.page)
         + f'<blockquote class="card-context">{esc_lines(source.before)}'
         f'<mark>{esc_lines(c.quote)}</mark>{esc_lines(source.after)}</blockquote>'
-        f'<div class="card-actions"><button type="button" class="copy-ref" data-copy="{esc(reference)}" '
-        f'title="{esc(reference)}">复制引用</button>'
+        f'<div class="card-actions"><button type="button" class="copy-ref" data-copy="{esc(quoted_reference(c))}" '
+        f'title="复制引文和参考文献">复制引用</button>'
         f'<span class="ref-text">{esc(reference)}</span></div>'
         "</div>"
     )
@@ -166,35 +191,53 @@ def answer_html(turn: Turn, prefix: str) -> str:
     if turn.sources:
         meta.append(f"引用 {len(turn.sources)} 篇报道")
     if turn.total_ms is not None:
-        meta.append(f"用时 {turn.total_ms:.0f} 毫秒")
+        took = f"用时 {duration(turn.total_ms)}"
+        if turn.wait_ms:
+            took += f"（其中等待模型加载 {duration(turn.wait_ms)}）"
+        meta.append(took)
     meta_line = f'<div class="a-meta">{" · ".join(meta)}</div>' if meta else ""
     notice = f'<div class="notice">⚠ {esc(turn.notice)}</div>' if turn.notice else ""
     if turn.refused:
+        links = ""
+        if turn.closest:
+            links = ('<div class="closest"><span class="closest-label">打开最接近的报道：</span>'
+                     + "".join(article_link(r.article_id, f"《{r.headline}》", r.start, r.end,
+                                            cls="article-link closest-link") for r in turn.closest)
+                     + "</div>")
         return ('<div class="reply refusal"><div class="refusal-title">档案中未找到</div>'
-                f'<div class="a-text">{esc_lines(turn.text)}</div>{notice}{meta_line}</div>')
+                f'<div class="a-text">{esc_lines(turn.text)}</div>{links}{notice}{meta_line}</div>')
     body = linkify(turn.text, (s.citation.n for s in turn.sources), prefix)
     return f'<div class="reply answer"><div class="a-text">{body}</div>{notice}{meta_line}</div>'
 
 
-def _question_html(question: str) -> str:
-    return f'<div class="q-row"><div class="q-bubble">{esc_lines(question)}</div></div>'
+def duration(ms: float) -> str:
+    """"170 毫秒" below a second, "9.3 秒" above."""
+    return f"{ms:.0f} 毫秒" if ms < 1000 else f"{ms / 1000:.1f} 秒"
+
+
+def _question_html(question: str, link: bool = True) -> str:
+    share = (f'<a class="q-link" href="{esc(question_url(question))}" target="_blank" rel="noopener" '
+             f'title="在新页面重新提这个问题（可分享的链接）">链接</a>') if link else ""
+    return f'<div class="q-row">{share}<div class="q-bubble">{esc_lines(question)}</div></div>'
 
 
 def conversation_html(turns: Sequence[Turn], pending: str | None = None,
-                      partial: str | None = None) -> str:
-    """The whole conversation; ``pending`` is a question still being answered."""
+                      partial: str | None = None, loading: bool = False) -> str:
+    """The whole conversation; ``pending`` is a question still being answered
+    (``loading`` while it waits for the model)."""
     if not turns and pending is None:
         return ('<div class="conv conv-empty"><div class="empty-title">向株洲日报档案提问</div>'
                 '<p>回答只摘自报纸原文，每句都标注来源。点击回答中的 <b>[1]</b> 查看引用的报道段落，'
-                '在右侧可一键复制规范引用。档案里没有的内容，助手会明确说“档案中未找到”。</p></div>')
+                '点击报道标题阅读全文，在引用卡片上可一键复制规范引用。档案里没有的内容，助手会明确说“档案中未找到”。</p></div>')
     parts = []
     for i, turn in enumerate(turns):
         parts.append(f'<div class="turn">{_question_html(turn.question)}'
                      f'{answer_html(turn, turn_prefix(i))}</div>')
     if pending is not None:
+        waiting = "正在加载模型…首次提问需要稍等片刻" if loading else "正在检索档案…"
         body = (f'<div class="a-text">{esc_lines(partial)}<span class="cursor">▍</span></div>'
-                if partial else '<div class="a-text searching">正在检索档案…</div>')
-        parts.append(f'<div class="turn">{_question_html(pending)}'
+                if partial else f'<div class="a-text searching">{waiting}</div>')
+        parts.append(f'<div class="turn">{_question_html(pending, link=False)}'
                      f'<div class="reply answer pending">{body}</div></div>')
     return '<div class="conv">' + "".join(parts) + "</div>"
 

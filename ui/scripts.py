@@ -1,0 +1,149 @@
+"""The page's own JavaScript: links, copy buttons, scrolling, the character count.
+
+Strings handed to Gradio (``js_on_load``, ``js``); kept apart from the layout in app.py.
+"""
+
+import json
+
+from .handlers import MAX_QUESTION_CHARS
+
+#: The character count appears once a question or claim is this close to the limit.
+COUNT_FROM = MAX_QUESTION_CHARS - 100
+
+# Runs once per HTML component: [n] links scroll to their card, copy buttons copy,
+# article links open the article view (and put its address in the location bar).
+# Delegated listeners, so they keep working as the component's content is replaced.
+CLICK_JS = """
+if (!element.dataset.zzBound) {
+  element.dataset.zzBound = "1";
+  element.addEventListener("click", (ev) => {
+    const art = ev.target.closest("a.article-link");
+    if (art) {
+      if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;  // a new tab opens the URL
+      ev.preventDefault();
+      const params = new URLSearchParams({article: art.dataset.article});
+      if (art.dataset.start) params.set("hl", art.dataset.start + "-" + art.dataset.end);
+      history.replaceState(null, "", "?" + params.toString());
+      trigger("click", {article: art.dataset.article, span: params.get("hl") || ""});
+      return;
+    }
+    const link = ev.target.closest("a.cite-link");
+    if (link) {
+      ev.preventDefault();
+      const card = document.getElementById(link.dataset.target);
+      if (!card) return;
+      const group = card.closest("details");
+      if (group) group.open = true;
+      card.scrollIntoView({behavior: "smooth", block: "nearest"});
+      card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
+      return;
+    }
+    const btn = ev.target.closest("button.copy-ref");
+    if (!btn) return;
+    const text = btn.dataset.copy || "";
+    const done = () => {
+      btn.textContent = "已复制"; btn.classList.add("copied");
+      setTimeout(() => { btn.textContent = "复制引用"; btn.classList.remove("copied"); }, 1500);
+    };
+    const fallback = () => {
+      const ta = document.createElement("textarea");
+      ta.value = text; ta.style.position = "fixed"; ta.style.opacity = "0";
+      document.body.appendChild(ta); ta.select();
+      try { document.execCommand("copy"); } catch (e) {}
+      ta.remove(); done();
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  });
+}
+"""
+
+# Example chips: send the clicked text to the server as a click event.
+EXAMPLE_JS = """
+element.addEventListener("click", (ev) => {
+  const chip = ev.target.closest("button.example-chip");
+  if (chip) trigger("click", {text: chip.dataset.text});
+});
+"""
+
+# The conversation keeps its newest turn in view while an answer streams in.
+SCROLL_JS = CLICK_JS + """
+const box = element.closest("#conversation") || element;
+new MutationObserver(() => { box.scrollTop = box.scrollHeight; })
+  .observe(element, {childList: true, subtree: true, characterData: true});
+"""
+
+# New answers put their cards on top of the sources panel: show them.
+SOURCES_JS = CLICK_JS + """
+const panel = element.closest("#sources") || element;
+new MutationObserver(() => { panel.scrollTop = 0; }).observe(element, {childList: true});
+"""
+
+# An opened article scrolls its marked passage into view (or its headline, when nothing is marked).
+ARTICLE_JS = CLICK_JS + """
+const show = () => setTimeout(() => {
+  const target = element.querySelector("#article-mark") || element.querySelector(".article-title");
+  if (target && target.offsetParent !== null) target.scrollIntoView({block: "center"});
+}, 150);
+new MutationObserver(show).observe(element, {childList: true, subtree: true});
+show();
+"""
+
+# Gradio's own words that it shows in English to a browser not set to Chinese.
+GRADIO_ZH = {
+    "Drop File Here": "拖放文件到此处", "- or -": "或", "Click to Upload": "点击上传",
+    "Use via API": "通过 API 使用", "Settings": "设置", "More tabs": "更多标签页",
+    "Click to upload or drop files": "点击选择或拖入文件", "File upload": "上传文件",
+    "Gradio footer navigation": "页脚导航", "Stop Recording": "停止录制", "logo": "Gradio 标志",
+}
+
+# Whole page: a live count once a question or claim nears the limit; Gradio's words in Chinese.
+PAGE_JS = """
+() => {
+  const LIMIT = %d, FROM = %d, ZH = %s;
+  const translate = () => {
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const node = walk.currentNode, key = node.textContent.trim();
+      if (ZH[key]) node.textContent = node.textContent.replace(key, ZH[key]);
+    }
+    for (const attr of ["aria-label", "title", "alt"])
+      for (const el of document.querySelectorAll("[" + attr + "]"))
+        if (ZH[el.getAttribute(attr)]) el.setAttribute(attr, ZH[el.getAttribute(attr)]);
+  };
+  const update = () => {
+    for (const id of ["question", "claim"]) {
+      const box = document.querySelector("#" + id + " textarea");
+      if (!box) continue;
+      let counter = document.getElementById(id + "-count");
+      if (!counter) {
+        counter = document.createElement("div");
+        counter.id = id + "-count"; counter.className = "char-count"; counter.setAttribute("aria-live", "polite");
+        document.getElementById(id).appendChild(counter);
+      }
+      const n = box.value.length;
+      const text = n > LIMIT ? n + "/" + LIMIT + " 字，超出 " + (n - LIMIT) + " 字" : n >= FROM ? n + "/" + LIMIT + " 字" : "";
+      if (counter.textContent !== text) counter.textContent = text;
+      counter.classList.toggle("over", n > LIMIT);
+    }
+  };
+  document.addEventListener("input", update, true);
+  setInterval(update, 300);
+  setInterval(translate, 500);
+  translate();
+}
+""" % (MAX_QUESTION_CHARS, COUNT_FROM, json.dumps(GRADIO_ZH, ensure_ascii=False))
+
+# On page load: hand the page's query string to the server, and drop ?q= so a reload does not ask again.
+LOAD_JS = """
+(saved, search) => {
+  search = window.location.search;
+  const params = new URLSearchParams(search);
+  if (params.has("q")) {
+    params.delete("q");
+    const rest = params.toString();
+    history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
+  }
+  return [saved, search];
+}
+"""
