@@ -144,7 +144,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. LLM fell back to the extractive answer
-    verified: bool = True  # False when an LLM answer failed the citation checks
+    verified: bool | None = None  # LLM answers only: did its citations and numbers check out
     resolved_question: str | None = None  # follow-up rewritten with context
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
@@ -155,5 +155,7 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
+            "verified": self.verified,
+            "notice": self.notice,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
