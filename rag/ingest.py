@@ -46,14 +46,21 @@ class IngestReport:
     chunks: int
     chunks_embedded: int = 0
     timings_s: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # why the whole ingest failed (index busy, disk full, …)
 
     @property
     def ok(self) -> bool:
-        return all(f.status != "error" for f in self.files)
+        return self.error is None and all(f.status != "error" for f in self.files)
+
+    @classmethod
+    def failed(cls, error: str) -> "IngestReport":
+        """The report of an ingest that changed nothing."""
+        return cls((), 0, 0, 0, error=error)
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "articles_added": self.articles_added,
-                "articles_unchanged": self.articles_unchanged, "chunks": self.chunks}
+                "articles_unchanged": self.articles_unchanged, "chunks": self.chunks,
+                "error": self.error}
 
 
 def _same_content(old: Article, new: Article) -> bool:
