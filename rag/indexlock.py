@@ -71,6 +71,8 @@ def try_writer_lock(index_dir: Path) -> Iterator[bool]:
     from filelock import Timeout
 
     try:
+        if not Path(index_dir).parent.is_dir():
+            raise FileNotFoundError(index_dir)  # a reader creates no folders
         lock = _lock(index_dir)
         lock.acquire(timeout=0)
     except (Timeout, OSError, IndexWriteError):
