@@ -141,7 +141,9 @@ class Index:
         tmp.mkdir()
         try:
             self.manifest.update(
-                format_version=FORMAT_VERSION, generation=f"{os.getpid()}-{time.time_ns()}", n_articles=len(self.articles),
+                # A reader compares generations to notice a swap under it.
+                format_version=FORMAT_VERSION, generation=f"{os.getpid()}-{time.time_ns()}",
+                n_articles=len(self.articles),
                 n_chunks=len(self.chunks), dim=int(self.vectors.shape[1]),
                 faiss="hnsw" if len(self.chunks) > ANN_THRESHOLD else "flat",
                 written=time.strftime("%Y-%m-%dT%H:%M:%S"))

@@ -58,7 +58,9 @@ def test_followup_uses_the_conversation(fake_assistant):
 @pytest.mark.unit
 def test_answer_json_follows_the_interface(fake_assistant):
     d = fake_assistant.ask("株洲在2023年中国百强城市排行榜中排第几位？").to_dict("d02")
-    assert set(d) == {"id", "question", "answer", "refused", "citations", "hits", "timings_ms"}
+    assert set(d) == {"id", "question", "answer", "refused", "citations", "hits", "verified", "notice",
+                      "timings_ms"}
+    assert d["verified"] is None and d["notice"] is None  # the extractive answer
     assert set(d["citations"][0]) == {"n", "article_id", "chunk_id", "headline", "date",
                                       "date_inferred", "issue", "page", "quote"}
     assert d["citations"][0]["issue"] == "23368" and "78" in d["answer"]
