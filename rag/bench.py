@@ -7,6 +7,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what query --index D  against a built index: latency, RSS, startup
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
+    rag bench --what writers,kill    concurrent ingests and kill -9 (rag/bench_safety.py)
 """
 
 from __future__ import annotations
@@ -321,6 +322,10 @@ def main(args) -> int:
         bench_serve(settings.index_dir, runs=3, row=_row)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
+    if what & {"writers", "kill"}:
+        from .bench_safety import main as safety_main
+
+        safety_main(what, corpus, args.limit)
     return 0
 
 

@@ -25,9 +25,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
     from .parse import validate_date
 
+    from .errors import IndexError_
+    from .ingest import IngestReport
+
     date = validate_date(args.date) if args.date else None
     settings = _settings(args)
-    report = ingest(args.paths, settings, date=date, progress=not args.json and sys.stderr.isatty())
+    try:
+        report = ingest(args.paths, settings, date=date, progress=not args.json and sys.stderr.isatty(),
+                        on_wait=lambda message: print(f"rag: {message}", file=sys.stderr, flush=True))
+    except IndexError_ as exc:
+        # Busy, disk full, read-only: one line, and the index on disk is as it was.
+        print(f"rag: {exc}", file=sys.stderr)
+        if args.json:
+            _print_json(IngestReport.failed(str(exc)).to_dict())
+        return 1
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -89,6 +100,8 @@ def format_answer(answer) -> str:
     from .cite import format_reference
 
     lines = [answer.text]
+    if answer.notice:
+        lines.append(f"注意：{answer.notice}")
     for c in answer.citations:
         lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
     return "\n".join(lines)
@@ -199,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
     sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,all (query: against --index, built)")
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,writers,kill,all (query: against --index, built; writers and kill are not in all)")
     sp.set_defaults(func=cmd_bench)
     return p
 
@@ -211,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a disk fault the library did not foresee: still one line
+        print(f"rag: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130

@@ -37,6 +37,22 @@ class IndexMismatch(IndexError_):
     """The index was built with another embedding model or format."""
 
 
+class IndexBusy(IndexError_):
+    """Another ingest held the index for longer than the lock timeout."""
+
+
+class IndexWriteError(IndexError_):
+    """The index (or its lock) could not be written: disk full, read-only, no permission.
+
+    The index already on disk is left as it was.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write the index: {self.path}: {reason} (the index on disk is unchanged)")
+
+
 class ModelLoadError(RagError):
     """An embedding model (or other model) could not be loaded."""
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import gc
+import glob
 import json
 import os
 import shutil
@@ -22,11 +23,15 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .errors import IndexMismatch, IndexMissing
+from .errors import IndexError_, IndexMismatch, IndexMissing
 from .keyword import KeywordIndex
 from .records import Article, Chunk
 
-FORMAT_VERSION = 1
+#: 2: an article's id includes its issue (date, 期号, 版次); 1 is migrated on load.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+#: Reads that find the index swapped under them start over this many times.
+LOAD_ATTEMPTS = 5
 #: Above this many chunks an HNSW graph replaces exact search.
 ANN_THRESHOLD = 200_000
 
@@ -73,35 +78,59 @@ class Index:
 
     @classmethod
     def load(cls, path: Path, model_id: str | None = None) -> "Index":
-        """Load an index folder; refuse one built with another model or format."""
+        """Load an index folder; refuse one built with another model or format.
+
+        Never waits for a writer: a swap that happens while we read is seen
+        (the manifest's generation changed) and the read starts over.
+        """
+        from .indexlock import try_writer_lock
+
         path = Path(path)
-        _recover(path)
-        manifest_file = path / "manifest.json"
-        if not manifest_file.exists():
-            raise IndexMissing(f"no index at {path}: run `rag ingest corpus/` first")
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexMismatch(
-                f"index at {path} has format {manifest.get('format_version')}, this version "
-                f"reads {FORMAT_VERSION}: delete it and ingest again")
-        if model_id is not None and manifest["model"] != model_id:
-            raise IndexMismatch(
-                f"index at {path} was built with embedding model {manifest['model']!r}, "
-                f"but the settings name {model_id!r}: use that model (RAG_EMBED_MODEL) "
-                f"or build a new index with --index")
+        with try_writer_lock(path) as idle:
+            if idle:  # no writer: finish what a crashed one left behind
+                clean_leftovers(path)
+        for attempt in range(LOAD_ATTEMPTS):
+            try:
+                return cls._load_once(path, model_id)
+            except _Moved:
+                time.sleep(0.02 * (attempt + 1))
+            except OSError as exc:
+                raise IndexError_(f"cannot read the index: {exc.filename or path}: "
+                                  f"{exc.strerror or exc}") from exc
+        raise IndexError_(f"index at {path} is incomplete or kept changing while being read: "
+                          f"try again, or delete it and ingest again")
+
+    @classmethod
+    def _load_once(cls, path: Path, model_id: str | None) -> "Index":
+        folder = path
+        if not (path / "manifest.json").exists():
+            old = path.with_name(path.name + ".old")
+            if not (old / "manifest.json").exists():
+                raise IndexMissing(f"no index at {path}: run `rag ingest corpus/` first")
+            folder = old  # between a writer's two renames: the old index is whole
+        manifest = _read_manifest(folder)
+        check_manifest(path, manifest, model_id)
         # Tens of thousands of small records: the cyclic GC would rescan them all
         # many times over while they are created, and none of them form cycles.
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            articles = {a.id: a for a in map(Article.from_dict, _read_jsonl(path / "articles.jsonl"))}
-            chunks = [Chunk.from_dict(d) for d in _read_jsonl(path / "chunks.jsonl")]
+            articles = {a.id: a for a in map(Article.from_dict, _read_jsonl(folder / "articles.jsonl"))}
+            chunks = [Chunk.from_dict(d) for d in _read_jsonl(folder / "chunks.jsonl")]
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r") if chunks else \
+                np.zeros((0, manifest["dim"]), np.float32)
+            keyword = KeywordIndex.load(folder / "keyword")
+        except FileNotFoundError:
+            raise _Moved() from None
         finally:
             if gc_was_on:
                 gc.enable()
-        vectors = np.load(path / "vectors.npy", mmap_mode="r") if chunks else \
-            np.zeros((0, manifest["dim"]), np.float32)
-        keyword = KeywordIndex.load(path / "keyword")
+        if _read_manifest(folder).get("generation") != manifest.get("generation"):
+            raise _Moved()  # swapped while we read: some files may be from the new index
+        if manifest.get("format_version") != FORMAT_VERSION:
+            from .migrate import migrate
+
+            manifest, articles, chunks = migrate(manifest, articles, chunks)
         return cls(path, manifest, articles, chunks, np.asarray(vectors), keyword)
 
     def save(self, path: Path | None = None) -> None:
@@ -112,7 +141,9 @@ class Index:
         tmp.mkdir()
         try:
             self.manifest.update(
-                format_version=FORMAT_VERSION, n_articles=len(self.articles),
+                # A reader compares generations to notice a swap under it.
+                format_version=FORMAT_VERSION, generation=f"{os.getpid()}-{time.time_ns()}",
+                n_articles=len(self.articles),
                 n_chunks=len(self.chunks), dim=int(self.vectors.shape[1]),
                 faiss="hnsw" if len(self.chunks) > ANN_THRESHOLD else "flat",
                 written=time.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -163,9 +194,38 @@ def _faiss_index(path: Path, vectors: np.ndarray):
     return build_faiss(vectors)
 
 
+class _Moved(Exception):
+    """The index folder was swapped while being read."""
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Moved() from None
+
+
+def check_manifest(path: Path, manifest: dict[str, Any], model_id: str | None) -> None:
+    """Refuse an index of an unknown format or built with another model."""
+    if manifest.get("format_version") not in READABLE_FORMATS:
+        raise IndexMismatch(
+            f"index at {path} has format {manifest.get('format_version')}, this version "
+            f"reads {FORMAT_VERSION}: delete it and ingest again")
+    if model_id is not None and manifest["model"] != model_id:
+        raise IndexMismatch(
+            f"index at {path} was built with embedding model {manifest['model']!r}, "
+            f"but the settings name {model_id!r}: use that model (RAG_EMBED_MODEL) "
+            f"or build a new index with --index")
+
+
 def _swap(new: Path, target: Path) -> None:
-    # Two renames: the old folder stays whole until the new one is in place,
-    # and _recover() finishes the job if we are killed between them.
+    # Where the kernel can, the two folders trade places in one step, so a
+    # reader always finds a whole index at ``target``. Elsewhere two renames:
+    # the old folder stays whole until the new one is in place, readers use
+    # it meanwhile, and clean_leftovers() finishes the job after a crash.
+    if target.exists() and _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old index
+        return
     old = target.with_name(target.name + ".old")
     if old.exists():
         shutil.rmtree(old)
@@ -175,12 +235,43 @@ def _swap(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _recover(target: Path) -> None:
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def clean_leftovers(target: Path) -> None:
+    """Recover or remove what a killed writer left: ``index.old``, ``index.tmp-*``.
+
+    Call only while holding the writer lock, so no live writer owns them.
+    """
     old = target.with_name(target.name + ".old")
-    if not (target / "manifest.json").exists() and (old / "manifest.json").exists():
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(old, target)
+    try:
+        if not (target / "manifest.json").exists() and (old / "manifest.json").exists():
+            if target.exists():
+                shutil.rmtree(target)
+            os.rename(old, target)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        for tmp in target.parent.glob(f"{glob.escape(target.name)}.tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass  # a read-only folder: readers still load the whole index where it is
 
 
 def empty_index(path: Path, model_id: str, dim: int, settings_fingerprint: dict[str, Any]) -> Index:

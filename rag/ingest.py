@@ -12,8 +12,9 @@ import numpy as np
 
 from .chunk import chunk_articles
 from .embed import Embedder, embed_documents, make_embedder
-from .errors import IndexMissing, InputError
-from .index import Index, empty_index
+from .errors import IndexMissing, IndexWriteError, InputError
+from .index import FORMAT_VERSION, Index, clean_leftovers, empty_index
+from .indexlock import writer_lock
 from .keyword import KeywordIndex, Tokenizer, corpus_user_words
 from .records import Article
 from .settings import Settings
@@ -45,14 +46,21 @@ class IngestReport:
     chunks: int
     chunks_embedded: int = 0
     timings_s: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # why the whole ingest failed (index busy, disk full, …)
 
     @property
     def ok(self) -> bool:
-        return all(f.status != "error" for f in self.files)
+        return self.error is None and all(f.status != "error" for f in self.files)
+
+    @classmethod
+    def failed(cls, error: str) -> "IngestReport":
+        """The report of an ingest that changed nothing."""
+        return cls((), 0, 0, 0, error=error)
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "articles_added": self.articles_added,
-                "articles_unchanged": self.articles_unchanged, "chunks": self.chunks}
+                "articles_unchanged": self.articles_unchanged, "chunks": self.chunks,
+                "error": self.error}
 
 
 def _same_content(old: Article, new: Article) -> bool:
@@ -79,18 +87,28 @@ def _summary(articles: Sequence[Article]) -> tuple[dict[str, Any], ...]:
 
 def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = None,
            embedder: Embedder | None = None, progress: bool = True,
-           on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
+           on_file: Callable[[FileReport], None] | None = None,
+           on_wait: Callable[[str], None] | None = None) -> IngestReport:
     """Parse ``paths`` (files or folders) and add their articles to the index.
 
     Unchanged files are skipped, unchanged chunks keep their vectors, and the
-    index folder is replaced whole only once everything has succeeded.
+    index folder is replaced whole only once everything has succeeded. One
+    ingest at a time: a second one waits for the writer lock (``on_wait``
+    hears that it waits) and raises IndexBusy after the lock timeout. A disk
+    fault raises IndexWriteError and leaves the index on disk as it was.
     """
+    embedder = embedder or make_embedder(settings)
+    with writer_lock(settings.index_dir, settings.index_lock_timeout_s, on_wait):
+        clean_leftovers(settings.index_dir)
+        return _ingest_locked(paths, settings, date, embedder, progress, on_file)
+
+
+def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file):
     import time
 
-    from .parse import iter_files, parse_file
+    from .parse import find_inputs, parse_file
 
     t0 = time.perf_counter()
-    embedder = embedder or make_embedder(settings)
     try:
         index = Index.load(settings.index_dir, model_id=embedder.model_id)
         if index.manifest.get("chunking") != _fingerprint(settings):
@@ -100,6 +118,7 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
 
     files_meta: dict[str, dict[str, Any]] = dict(index.files)
     articles: dict[str, Article] = dict(index.articles)
+    holders = _holders(files_meta)
     reports: list[FileReport] = []
     added: list[Article] = []
     unchanged = 0
@@ -109,8 +128,10 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
         p = Path(p)
         if not p.exists():
             reports.append(FileReport(str(p), "error", f"{p}: no such file or folder"))
-        else:
-            expanded.extend(iter_files([p]))
+            continue
+        found, problems = find_inputs([p])
+        expanded.extend(found)
+        reports.extend(FileReport(e.path, "error", str(e)) for e in problems)
 
     for path in expanded:
         key = str(path.resolve())
@@ -120,8 +141,9 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
             reports.append(FileReport(str(path), "error", str(InputError(path, exc.strerror or str(exc)))))
             continue
         meta = files_meta.get(key)
-        if meta and meta["sha256"] == digest and meta.get("date_option") == date:
-            kept = [articles[i] for i in meta["articles"] if i in articles]
+        if meta and meta["sha256"] == digest and meta.get("date_option") == date \
+                and all(i in articles for i in meta["articles"]):
+            kept = [articles[i] for i in meta["articles"]]
             unchanged += len(kept)
             reports.append(FileReport(str(path), "skipped", None, meta.get("date"),
                                       meta.get("date_inferred", False), meta.get("issue"), _summary(kept)))
@@ -131,15 +153,16 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
         except InputError as exc:
             reports.append(FileReport(str(path), "error", str(exc)))
             continue
-        previous = set(meta["articles"]) if meta else set()
-        for old_id in previous - {a.id for a in parsed.articles}:
-            articles.pop(old_id, None)
+        new_ids = {a.id for a in parsed.articles}
+        for old_id in (set(meta["articles"]) if meta else set()) - new_ids:
+            _release(old_id, key, holders, articles)
         for article in parsed.articles:
             if article.id in articles and _same_content(articles[article.id], article):
                 unchanged += 1
             else:
                 added.append(article)
-            articles[article.id] = article
+                articles[article.id] = article
+            holders.setdefault(article.id, set()).add(key)
         files_meta[key] = {"sha256": digest, "date_option": date, "date": parsed.date,
                            "date_inferred": parsed.date_inferred, "issue": parsed.issue,
                            "articles": [a.id for a in parsed.articles]}
@@ -153,7 +176,8 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
             on_file(report)
     t_parse = time.perf_counter() - t0
 
-    changed = bool(added) or set(articles) != set(index.articles) or files_meta != index.files
+    changed = bool(added) or set(articles) != set(index.articles) or files_meta != index.files \
+        or index.manifest.get("format_version") != FORMAT_VERSION
     n_embedded = 0
     t_chunk = t_embed = t_index = 0.0
     if changed:
@@ -161,12 +185,36 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
         t2 = time.perf_counter()
         index.keyword = _keyword_index(index, progress)
         index.manifest["files"] = files_meta
-        index.save(settings.index_dir)
+        try:
+            index.save(settings.index_dir)
+        except OSError as exc:
+            raise IndexWriteError(exc.filename or settings.index_dir, exc.strerror or str(exc)) from exc
         t_index = time.perf_counter() - t2
     n_added = len({a.id for a in added})
     return IngestReport(tuple(reports), n_added, unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
                          "total": time.perf_counter() - t0})
+
+
+def _holders(files_meta: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Which files hold each article: an article goes only when no file holds it."""
+    holders: dict[str, set[str]] = {}
+    for key, meta in files_meta.items():
+        for aid in meta["articles"]:
+            holders.setdefault(aid, set()).add(key)
+    return holders
+
+
+def _release(aid: str, key: str, holders: dict[str, set[str]], articles: dict[str, Article]) -> None:
+    """File ``key`` no longer holds article ``aid``; drop the article if no other file does."""
+    left = holders.get(aid, set()) - {key}
+    if left:
+        holders[aid] = left
+        if aid in articles and str(Path(articles[aid].source).resolve()) == key:
+            articles[aid] = replace(articles[aid], source=min(left))
+    else:
+        holders.pop(aid, None)
+        articles.pop(aid, None)
 
 
 def _rebuild_vectors(index: Index, articles: dict[str, Article], embedder: Embedder,
@@ -175,7 +223,9 @@ def _rebuild_vectors(index: Index, articles: dict[str, Article], embedder: Embed
     import time
 
     t0 = time.perf_counter()
-    old_rows = {(c.id, c.embed_text): i for i, c in enumerate(index.chunks)}
+    # A vector depends on the embedded text alone: reuse it across ids (a
+    # reprint in another issue, or ids renamed by a format migration).
+    old_rows = {c.embed_text: i for i, c in enumerate(index.chunks)}
     old_by_article: dict[str, list] = {}
     for c in index.chunks:
         old_by_article.setdefault(c.article_id, []).append(c)
@@ -193,7 +243,7 @@ def _rebuild_vectors(index: Index, articles: dict[str, Article], embedder: Embed
     vectors = np.zeros((len(chunks), embedder.dim), np.float32)
     todo: dict[str, list[int]] = {}  # identical texts are embedded once
     for i, c in enumerate(chunks):
-        row = old_rows.get((c.id, c.embed_text))
+        row = old_rows.get(c.embed_text)
         if row is not None:
             vectors[i] = index.vectors[row]
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -83,14 +83,50 @@ class OpenAIChatGenerator:
                 if resp.status_code != 200:
                     resp.read()
                     raise GeneratorError(f"{self.url} answered {resp.status_code}: {resp.text[:200]}")
+                if resp.headers.get("content-type", "").startswith("application/json"):
+                    # A server that ignores "stream": one whole completion.
+                    yield _content(_parse(resp.read().decode("utf-8", "replace")), "message")
+                    return
                 for line in resp.iter_lines():
                     piece = _sse_piece(line)
                     if piece is None:
                         break
                     if piece:
                         yield piece
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
             raise GeneratorError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(data: str):
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise GeneratorError(f"the reply is not JSON: {data[:80]!r}") from None
+
+
+def _content(obj, key: str) -> str:
+    """The text of one completion object (``key`` "delta" when streamed, else "message").
+
+    Raises GeneratorError for any other shape: the caller falls back to the
+    extractive answer rather than crash on a server's surprise.
+    """
+    choices = obj.get("choices") if isinstance(obj, dict) else None
+    if not isinstance(choices, list):
+        raise GeneratorError(f"unexpected reply: no list of choices in {str(obj)[:80]!r}")
+    if not choices:
+        return ""  # e.g. a closing usage report
+    choice = choices[0]
+    if not isinstance(choice, dict):
+        raise GeneratorError(f"unexpected reply: choice is {type(choice).__name__}")
+    part = choice.get(key) or choice.get("delta" if key == "message" else "message") or {}
+    if not isinstance(part, dict):
+        raise GeneratorError(f"unexpected reply: {key} is {type(part).__name__}")
+    content = part.get("content")
+    if content is None:
+        return ""
+    if not isinstance(content, str):
+        raise GeneratorError(f"unexpected reply: content is {type(content).__name__}")
+    return content
 
 
 def _sse_piece(line: str) -> str | None:
@@ -100,11 +136,7 @@ def _sse_piece(line: str) -> str | None:
     data = line[5:].strip()
     if data == "[DONE]":
         return None
-    try:
-        choice = json.loads(data)["choices"][0]
-    except (ValueError, KeyError, IndexError):
-        return ""
-    return (choice.get("delta") or {}).get("content") or (choice.get("message") or {}).get("content") or ""
+    return _content(_parse(data), "delta")
 
 
 def build_messages(question: str, hits: Sequence[Hit], budget_tokens: int) -> tuple[list[dict], list[Hit]]:
@@ -174,10 +206,60 @@ def stream_with_llm(generator: Generator, question: str, hits: Sequence[Hit], fa
     messages, used = build_messages(question, hits, settings.llm_context_tokens)
     pieces: list[str] = []
     try:
-        for piece in generator.stream(messages):
+        for piece in within(generator.stream, messages, settings.llm_timeout_s):
             pieces.append(piece)
             yield piece
     except GeneratorError as exc:
         yield replace(fallback, notice=f"大模型暂不可用（{exc}），已改用抽取式答案。")
         return
-    yield check_answer("".join(pieces), used, fallback)
+    text = "".join(pieces)
+    if not text.strip():
+        yield replace(fallback, notice="大模型没有给出回答，已改用抽取式答案。")
+        return
+    yield check_answer(text, used, fallback)
+
+
+def within(stream: Callable[[list[dict]], Iterator[str]], messages: list[dict],
+           timeout_s: float) -> Iterator[str]:
+    """The pieces of ``stream(messages)``, but GeneratorError once ``timeout_s`` have
+    passed in all: a server that streams forever, or stalls, cannot hold the answer.
+
+    The stream runs in a daemon thread that stops at its next piece once we give up.
+    """
+    import queue
+    import threading
+    import time
+
+    box: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for piece in stream(messages):
+                if stop.is_set():
+                    return
+                box.put(("piece", piece))
+            box.put(("end", None))
+        except GeneratorError as exc:
+            box.put(("error", exc))
+        except Exception as exc:  # a Generator's own bug must not crash the answer either
+            box.put(("error", GeneratorError(f"{type(exc).__name__}: {exc}")))
+
+    threading.Thread(target=run, daemon=True, name="llm-stream").start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise queue.Empty
+                kind, value = box.get(timeout=left)
+            except queue.Empty:
+                raise GeneratorError(f"no complete answer within {timeout_s:g} s (RAG_LLM_TIMEOUT_S)") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()

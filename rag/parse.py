@@ -112,17 +112,35 @@ def iter_files(paths: Iterable[Path | str]) -> list[Path]:
     """Input files under ``paths``: folders are searched recursively (sorted,
     hidden entries skipped, known extensions only); files named directly are
     kept as given so that parse_file can report what is wrong with them."""
+    return find_inputs(paths)[0]
+
+
+def find_inputs(paths: Iterable[Path | str]) -> tuple[list[Path], list[InputError]]:
+    """Like iter_files, and also one error per folder that cannot be listed
+    and per input file that is a dangling symbolic link, so none is skipped
+    without a word."""
+    import os
+
     out: list[Path] = []
+    errors: list[InputError] = []
+
+    def unreadable(exc: OSError) -> None:
+        errors.append(InputError(exc.filename or "?", f"cannot read folder: {exc.strerror or exc}"))
+
     for p in map(Path, paths):
-        if p.is_dir():
-            found = (
-                f
-                for f in p.rglob("*")
-                if f.is_file()
-                and _suffix(f) in SUFFIXES
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-            out.extend(sorted(found, key=lambda f: f.as_posix()))
-        else:
+        if not p.is_dir():
             out.append(p)
-    return list(dict.fromkeys(out))
+            continue
+        found: list[Path] = []
+        for folder, dirs, names in os.walk(p, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in names:
+                f = Path(folder) / name
+                if name.startswith(".") or _suffix(f) not in SUFFIXES:
+                    continue
+                if f.is_file():
+                    found.append(f)
+                elif f.is_symlink() and not f.exists():
+                    errors.append(InputError(f, "broken symbolic link (its target is missing)"))
+        out.extend(sorted(found, key=lambda f: f.as_posix()))
+    return list(dict.fromkeys(out)), errors

@@ -194,9 +194,15 @@ def derive_title(text: str, limit: int = 24) -> str:
     return cut.rstrip(",，、:： ") + "…"
 
 
-def article_id(headline: str, body: str) -> str:
-    """Deterministic id for an article that has none of its own."""
-    return hashlib.sha1(f"{headline}\n{body}".encode()).hexdigest()[:16]
+def article_id(headline: str, body: str, date: str | None = None, issue: str | None = None,
+               page: str | None = None) -> str:
+    """Deterministic id for an article that has none of its own, from its issue and text.
+
+    The issue (date, 期号, 版次) is part of the id: a reprint, or the same story
+    in another edition, is another citation and is kept beside the first.
+    """
+    where = f"{date or ''}|{issue or ''}|{page or ''}"
+    return hashlib.sha1(f"{where}\n{headline}\n{body}".encode()).hexdigest()[:16]
 
 
 def dedupe_paragraphs(drafts: list[Draft], min_len: int = 12) -> list[Draft]:
@@ -245,7 +251,7 @@ def finalize(
         if not headline:
             headline = derive_title(body or d.captions[0])
             derived = True
-        aid = article_id(headline, body)
+        aid = article_id(headline, body, date, issue, page)
         if aid in ids:
             continue
         ids.add(aid)

@@ -102,15 +102,16 @@ def _article(obj: Any, source: str, position: int, default_date: str | None) -> 
     if issue is not None:
         issue = "".join(c for c in issue if c.isdigit()) or None
     given_id = _text_field(obj, "id")
+    page = _page(_text_field(obj, "page"))
     return Article(
-        id=given_id or article_id(headline, body),
+        id=given_id or article_id(headline, body, date, issue, page),
         source=source,
         position=position,
         headline=headline,
         body=body,
         date=date,
         issue=issue,
-        page=_page(_text_field(obj, "page")),
+        page=page,
         byline=_text_field(obj, "byline"),
         headline_derived=derived,
     )

@@ -148,7 +148,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. LLM fell back to the extractive answer
-    verified: bool = True  # False when an LLM answer failed the citation checks
+    verified: bool | None = None  # LLM answers only: did its citations and numbers check out
     resolved_question: str | None = None  # follow-up rewritten with context
     lead: str | None = None  # the answer span the text opens with, when the reader is confident
 
@@ -157,8 +157,11 @@ class Answer:
             "id": id,
             "question": self.question,
             "answer": self.text,
+            "lead": self.lead,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
+            "verified": self.verified,
+            "notice": self.notice,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import SettingsError
@@ -55,6 +55,12 @@ class Settings:
 
     allow_upload: bool = True
     upload_max_mb: int = 50
+    # Login for the web UI: both set turns it on (RAG_UI_USER / RAG_UI_PASSWORD).
+    ui_user: str | None = None
+    ui_password: str | None = field(default=None, repr=False)
+
+    # A second ingest into the same index waits this long for the first, then fails.
+    index_lock_timeout_s: float = 1800.0
 
     def __post_init__(self) -> None:
         positive = ("embed_batch_size", "chunk_max_tokens", "top_k", "candidates",
@@ -78,6 +84,15 @@ class Settings:
                 f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, got {self.embed_backend!r}")
         if self.llm_timeout_s <= 0:
             raise SettingsError(f"llm_timeout_s must be > 0, got {self.llm_timeout_s}")
+        if self.index_lock_timeout_s < 0:
+            raise SettingsError(f"index_lock_timeout_s must be >= 0, got {self.index_lock_timeout_s}")
+        if bool(self.ui_user) != bool(self.ui_password):
+            raise SettingsError("RAG_UI_USER and RAG_UI_PASSWORD must be set together")
+
+    @property
+    def ui_auth(self) -> tuple[str, str] | None:
+        """(user, password) for the web UI's login, or None when login is off."""
+        return (self.ui_user, self.ui_password) if self.ui_user and self.ui_password else None
 
     @classmethod
     def load(cls, **overrides: object) -> "Settings":

@@ -75,7 +75,10 @@ def test_followup_uses_the_conversation(fake_assistant):
 @pytest.mark.unit
 def test_answer_json_follows_the_interface(planted):
     d = planted.ask("第三届青松茶文化节签约金额是多少？").to_dict("p01")
-    assert set(d) == {"id", "question", "answer", "refused", "citations", "hits", "timings_ms"}
+    assert set(d) == {"id", "question", "answer", "lead", "refused", "citations", "hits", "verified",
+                      "notice", "timings_ms"}
+    assert d["verified"] is None and d["notice"] is None  # the extractive answer
+    assert d["lead"] is None or d["answer"].startswith(d["lead"])
     assert set(d["citations"][0]) == {"n", "article_id", "chunk_id", "headline", "date",
                                       "date_inferred", "issue", "page", "quote", "reference"}
     assert d["id"] == "p01" and d["citations"][0]["issue"] == "24001"

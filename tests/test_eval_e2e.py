@@ -77,7 +77,8 @@ def test_eval_json_metrics_match_an_independent_rescoring(built_index, tmp_path,
     questions = [json.loads(line) for line in (ROOT / "eval/dev_questions.jsonl").open(encoding="utf-8")]
     assert list(answers) == [q["id"] for q in questions]
     for a in answers.values():  # the same answer object as `rag ask --json`
-        assert set(a) == {"id", "question", "answer", "refused", "citations", "hits", "timings_ms"}
+        assert set(a) == {"id", "question", "answer", "lead", "refused", "citations", "hits", "verified",
+                          "notice", "timings_ms"}
 
     for key, value in _rescore(questions, answers).items():
         assert metrics[key] == pytest.approx(value), key

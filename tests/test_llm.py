@@ -121,3 +121,117 @@ def test_check_answer_without_citations_is_unverified(fake_assistant):
     fallback = fake_assistant.ask("2025年株洲医保参保人数", use_llm=False)
     checked = check_answer("参保人数是353万。", [], fallback)
     assert not checked.verified
+
+
+class _RawServer:
+    """Streams the given SSE ``data:`` payloads as they are (then, if ``forever``, never stops)."""
+
+    def __init__(self, payloads: list[str], forever: bool = False,
+                 content_type: str = "text/event-stream"):
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                import time
+
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.end_headers()
+                try:
+                    for p in payloads:
+                        self.wfile.write(p.encode() if content_type == "application/json"
+                                         else f"data: {p}\n\n".encode())
+                    while forever:  # a little text every 20 ms, never [DONE]
+                        chunk = {"choices": [{"delta": {"content": "株洲"}}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(0.02)
+                except OSError:
+                    pass  # the client gave up
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def _ask_with_timeout(fake_assistant, url, timeout_s):
+    q = "2025年株洲医保参保人数"
+    hits = fake_assistant.retriever.search(q)
+    fallback = fake_assistant.ask(q, use_llm=False)
+    gen = OpenAIChatGenerator(url, "m", timeout=timeout_s)
+    settings = fake_assistant.settings.with_(llm_timeout_s=timeout_s)
+    return answer_with_llm(gen, q, hits, fallback, settings), fallback
+
+
+def test_a_never_ending_stream_times_out_within_the_setting(fake_assistant):
+    import time
+
+    server = _RawServer([], forever=True)
+    try:
+        t0 = time.monotonic()
+        answer, fallback = _ask_with_timeout(fake_assistant, server.url, 1.0)
+        took = time.monotonic() - t0
+    finally:
+        server.close()
+    assert answer.text == fallback.text and answer.verified is None
+    assert "大模型暂不可用" in answer.notice and "RAG_LLM_TIMEOUT_S" in answer.notice
+    assert took < 10  # bounded; without the deadline this never returns
+
+
+@pytest.mark.parametrize("payloads", [
+    ['[1, 2, 3]'],                                             # a list, not an object
+    ['{"choices": [{"delta": {"content": 353}}]}'],            # an integer content
+    ['{"choices": [null]}'],                                   # a null choice
+    ['{"choices": "353万人"}'],                                # choices not a list
+    ['{"choices": [{"delta": "353万人"}]}'],                   # delta not an object
+    ['not json at all'],
+], ids=["list", "int-content", "null-choice", "str-choices", "str-delta", "not-json"])
+def test_malformed_replies_fall_back_with_a_notice(fake_assistant, payloads):
+    server = _RawServer(payloads + ["[DONE]"])
+    try:
+        answer, fallback = _ask_with_timeout(fake_assistant, server.url, 5.0)
+    finally:
+        server.close()
+    assert answer.text == fallback.text and answer.citations == fallback.citations
+    assert answer.notice and "大模型暂不可用" in answer.notice
+
+
+def test_a_non_streamed_completion_is_read_whole(fake_assistant):
+    reply = {"choices": [{"message": {"content": "截至2025年底，株洲参保人数达到353万人[1]。"}}]}
+    server = _RawServer([json.dumps(reply, ensure_ascii=False)], content_type="application/json")
+    try:
+        answer, _ = _ask_with_timeout(fake_assistant, server.url, 5.0)
+    finally:
+        server.close()
+    assert answer.verified is True and "353万人[1]" in answer.text
+
+
+def test_answer_json_says_whether_it_was_verified(fake_index, monkeypatch, capsys):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_EMBED_MODEL", "fake:hash-256")
+    q = "2025年株洲医保参保人数"
+    assert main(["ask", q, "--index", str(fake_index.index_dir), "--json"]) == 0
+    extractive = json.loads(capsys.readouterr().out)
+    assert extractive["verified"] is None and extractive["notice"] is None
+
+    wrong = {"choices": [{"delta": {"content": "株洲参保人数达到365万人[1]。"}}]}
+    server = _RawServer([json.dumps(wrong, ensure_ascii=False), "[DONE]"])
+    monkeypatch.setenv("RAG_LLM_BASE_URL", server.url)
+    monkeypatch.setenv("RAG_LLM_MODEL", "m")
+    try:
+        assert main(["ask", q, "--index", str(fake_index.index_dir), "--json"]) == 0
+        checked = json.loads(capsys.readouterr().out)
+        assert main(["ask", q, "--index", str(fake_index.index_dir)]) == 0
+        plain = capsys.readouterr().out
+    finally:
+        server.close()
+    assert checked["verified"] is False and "365" in checked["notice"]
+    assert "注意：" in plain and "365" in plain.split("注意：")[1].splitlines()[0]

@@ -358,9 +358,10 @@ def test_encoding_variants_give_identical_articles(tmp_path, encode, issue):
     assert (variant.date, variant.issue) == (original.date, original.issue)
 
 
-def test_ids_are_deterministic_content_hashes(md):
+def test_ids_are_deterministic_hashes_of_issue_and_content(md):
     for a in md.articles:
-        assert a.id == article_id(a.headline, a.body)
+        assert a.id == article_id(a.headline, a.body, "2023-07-20", "23368", a.page)
+        assert a.id != article_id(a.headline, a.body, "2024-03-15", "23368", a.page)
     assert len({a.id for a in md.articles}) == len(md.articles)
     assert [a.id for a in parse_file(MD_ISSUE).articles] == [a.id for a in md.articles]
 
@@ -440,7 +441,7 @@ def test_jsonl_fields(tmp_path):
     assert b.date == "2023-07-28" and not b.date_inferred  # from date_raw
     assert (b.issue, b.page) == ("23370", "03")
     assert b.headline_derived and b.headline == "8月1日,市民公园正式开放,占地面积120亩…"
-    assert b.id == article_id(b.headline, b.body)
+    assert b.id == article_id(b.headline, b.body, "2023-07-28", "23370", "03")
     assert c.date is None and c.byline == "记者 李四" and c.headline == "没有日期的文章"
     assert [x.position for x in parsed.articles] == [0, 1, 2]
 

@@ -257,15 +257,22 @@ def _archive_tab(gr, h: Handlers, settings, header):
 
 
 def auth_from_env() -> tuple[str, str] | None:
-    """(user, password) from RAG_UI_USER / RAG_UI_PASSWORD, or None when neither is set."""
-    from rag.errors import SettingsError
+    """(user, password) from RAG_UI_USER / RAG_UI_PASSWORD (read by Settings), or None."""
+    from rag.settings import Settings
 
-    user, password = os.environ.get("RAG_UI_USER"), os.environ.get("RAG_UI_PASSWORD")
-    if not user and not password:
-        return None
-    if not user or not password:
-        raise SettingsError("RAG_UI_USER and RAG_UI_PASSWORD must be set together")
-    return user, password
+    return Settings.load().ui_auth
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: assume others can reach it
 
 
 def _warm_up(engine: Engine, t0: float) -> None:
@@ -284,13 +291,14 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     from rag.settings import Settings
 
     settings = settings or Settings.load()
-    auth = auth if auth is not None else auth_from_env()
+    auth = auth if auth is not None else settings.ui_auth
     print(f"loading index {settings.index_dir} and model {settings.embed_model} …", flush=True)
     t0 = time.perf_counter()
     assistant = Assistant.open(settings)
-    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        print("warning: serving beyond this machine without a password "
-              "(set RAG_UI_USER and RAG_UI_PASSWORD)", file=sys.stderr, flush=True)
+    if not is_loopback(host) and auth is None:
+        print(f"warning: serving on {host}, beyond this machine, without a login: anyone who can "
+              f"reach it can read and upload (set RAG_UI_USER and RAG_UI_PASSWORD)",
+              file=sys.stderr, flush=True)
     engine = Engine(assistant, settings, warm=False)
     demo = build_app(assistant, settings, engine)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)

@@ -221,7 +221,7 @@ class Handlers:
             yield conversation_html(turns), sources_html(turns), message_html("没有得到回答，请重试。", "error"), turns, q
             return
         notice = answer.notice
-        if not notice and not answer.verified:
+        if not notice and answer.verified is False:
             notice = "大模型的回答未通过引用核对，请以引用原文为准。"
         closest = closest_articles(answer.hits) if answer.refused else ()
         turn = Turn(q, answer.text, answer.refused, make_sources(answer.citations, assistant.index.articles),
@@ -293,7 +293,10 @@ class Handlers:
         except UserInputError as exc:
             return out(message_html(str(exc)))
         progress = progress or (lambda *a, **k: None)
-        rows, accepted = self._accept(paths)
+        try:
+            rows, accepted = self._accept(paths)
+        except OSError as exc:  # disk full or a read-only upload folder
+            return out(message_html(f"无法保存上传的文件：{exc.filename or ''} {exc.strerror or exc}", "error"))
         if not accepted:
             return out(ingest_report_html(rows, "没有可导入的文件。"))
         if not self.engine.ingest_lock.acquire(timeout=600):
@@ -366,8 +369,10 @@ class Handlers:
                 progress(0.7, desc="生成向量、更新索引…")
 
         progress(0.02, desc=f"解析 {total} 个文件…")
+        # The same writer lock as `rag ingest`: an upload waits for a CLI ingest, never overwrites it.
         report = ingest([p for p, _ in accepted], self.settings, date=date,
-                        embedder=self.engine.assistant.embedder, progress=False, on_file=on_file)
+                        embedder=self.engine.assistant.embedder, progress=False, on_file=on_file,
+                        on_wait=lambda _: progress(0.02, desc="另一个导入正在写入索引，等待…"))
         progress(0.9, desc="重新加载索引…")
         self.engine.reload()
         progress(1.0, desc="完成")
