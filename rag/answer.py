@@ -22,7 +22,7 @@ _ALSO_QUOTE = 0.5
 
 def compose(reading: Reading, list_question: bool) -> tuple[str, list[Citation]]:
     """The answer text with [n] markers (lead first when the reader is confident), and its citations."""
-    first = reading.best.unit if reading.lead and reading.best else reading.sentences[0][0]
+    first = reading.quoted
     chosen = [first]
     if list_question or len(first.text) < _SHORT_SENTENCE:
         for unit, p in reading.sentences:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 CANDIDATE_TYPES = ("PER", "LOC", "ORG", "TIME", "NUM", "ORD", "QUOTE", "WORK", "NZ", "NOUN")
 
 _DIGITS = r"\d+(?:[.,，]\d+)*(?:\.\d+)?"
-_HANZI_NUM = r"[零〇一二两三四五六七八九十百千]+"
+# Chinese numerals need a digit word: "百公斤" holds no number, "三百" does.
+_HANZI_NUM = r"[百千]?[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
 _NUM = rf"(?:{_DIGITS}|{_HANZI_NUM})"
 _MULT = r"(?:[万亿千百]+)?"
 _UNITS = ("亿元|万元|千元|美元|元|万人次|人次|万人|人|万户|户|万吨|吨|万千瓦|千瓦|万亩|亩|公顷|平方公里|平方米|"
@@ -101,8 +102,8 @@ def rule_candidates(sentence: str) -> list[Candidate]:
     out: list[Candidate] = []
     dates = [m.span() for m in DATE.finditer(sentence)]
     for m in NUMBER.finditer(sentence):
-        if any(a <= m.start() and m.end() <= b for a, b in dates):
-            continue
+        if any(a <= m.start() and m.end() <= b for a, b in dates) or sentence[m.start() - 1:m.start()] == "第":
+            continue  # a date, or the number of an ordinal (第78位)
         out.append(Candidate(m.start(), m.end(), "NUM", m.group(0), "rule"))
     for m in ORDINAL.finditer(sentence):
         out.append(Candidate(m.start(), m.end(), "ORD", m.group(0), "rule"))

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from .qtype import numbers_in
 from .records import Citation
 
-_MARKER = re.compile(r"\[(\d+)\]")
+#: A citation marker in answer text: "[1]".
+MARKER_RE = re.compile(r"\[(\d+)\]")
 
 
 def format_date(date: str | None, inferred: bool) -> str:
@@ -65,13 +66,13 @@ def quoted_reference(c: Citation) -> str:
 
 def cited_numbers(text: str) -> list[int]:
     """The [n] markers in ``text``, in order of first appearance."""
-    return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
+    return list(dict.fromkeys(int(n) for n in MARKER_RE.findall(text)))
 
 
 def drop_dangling(text: str, valid: Sequence[int]) -> str:
     """Remove [n] markers that point to no passage."""
     ok = set(valid)
-    return _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in ok else "", text)
+    return MARKER_RE.sub(lambda m: m.group(0) if int(m.group(1)) in ok else "", text)
 
 
 def unsupported_numbers(text: str, passages: dict[int, str]) -> list[str]:
@@ -87,7 +88,7 @@ def unsupported_numbers(text: str, passages: dict[int, str]) -> list[str]:
             [n for n in cited if n in passages]
         pool = "".join(passages[n] for n in markers)
         pool_numbers = set(numbers_in(pool))
-        for num in numbers_in(_MARKER.sub("", sentence)):
+        for num in numbers_in(MARKER_RE.sub("", sentence)):
             if num not in pool_numbers and num not in missing:
                 missing.append(num)
     return missing

@@ -138,6 +138,7 @@ SENTENCE_FEATURES = (
     "ctx_char", "ctx_bigram", "ctx_term", "head_term", "rank", "rel_score", "dense", "dense_gap",
     "keyword_rel", "position", "s_len", "period_s", "period_ctx", "has_period",
     "n_num", "n_ord", "n_time", "n_quote", "n_unit", "names_missing", "names_missing_s",
+    "typed_left", "typed_focus",
 )
 
 
@@ -150,6 +151,7 @@ def sentence_features(q: QuestionView, units: list[SentenceUnit]) -> list[list[f
     dense_top = max((h.dense for h in hits if h.dense is not None), default=0.0)
     kw_top = max((h.keyword for h in hits if h.keyword is not None), default=0.0) or 1.0
     kind = float(QUESTION_KINDS.index(q.kind)) if q.kind in QUESTION_KINDS else 0.0
+    expected = EXPECTED_TYPES.get(q.kind or "", set(CANDIDATE_TYPES))
     context_cache: dict[str, tuple] = {}
     rows = []
     for u in units:
@@ -173,6 +175,11 @@ def sentence_features(q: QuestionView, units: list[SentenceUnit]) -> list[list[f
         rule = rule_candidates(u.text)
         counts = {k: sum(c.kind == k for c in rule) for k in ("NUM", "ORD", "TIME", "QUOTE")}
         n_unit = sum(c.kind == "NUM" and bool(q.unit) and _unit_of(c.text).endswith(q.unit) for c in rule)
+        # The asked kind of value beside the asked words: the span-level signal, summed up per sentence.
+        typed = [c for c in rule if c.kind in expected]
+        focus_pos = _term_positions(s, q.focus or q.terms)
+        typed_left = max((_left_overlap(q, s, c) for c in typed), default=0.0)
+        typed_focus = min((_distance((c.start, c.end), focus_pos) for c in typed), default=60.0)
         rows.append([
             kind, len(q.content), len(q.terms), s_char, s_bigram, s_term, focus, lcs,
             *ctx_cov, head, u.rank, u.hit.score / top,
@@ -182,9 +189,15 @@ def sentence_features(q: QuestionView, units: list[SentenceUnit]) -> list[list[f
             u.start / max(len(art.body), 1), len(s),
             period_match(q.period, s, art.date), period_ctx, float(q.period is not None),
             counts["NUM"], counts["ORD"], counts["TIME"], counts["QUOTE"], n_unit,
-            missing_whole, _missing_names(q, s),
+            missing_whole, _missing_names(q, s), typed_left, typed_focus,
         ])
     return rows
+
+
+def _left_overlap(q: QuestionView, s: str, c: Candidate) -> float:
+    """Share of the character pairs before the question word that stand just before ``c``."""
+    left = _NON_CONTENT.sub("", s[max(0, c.start - _WINDOW):c.start])
+    return len(char_bigrams(q.before) & char_bigrams(left)) / max(len(char_bigrams(q.before)), 1)
 
 
 def _unit_of(number: str) -> str:
@@ -261,7 +274,7 @@ def span_features(q: QuestionView, unit: SentenceUnit, cands: list[Candidate], s
         cc, cb, ct = _cov(q, clause.replace(c.text.lower(), " "))
         left = _NON_CONTENT.sub("", s[max(0, c.start - _WINDOW):c.start])
         right = _NON_CONTENT.sub("", s[c.end:c.end + _WINDOW])
-        lb = len(char_bigrams(q.before) & char_bigrams(left)) / max(len(char_bigrams(q.before)), 1)
+        lb = _left_overlap(q, s, c)
         rb = len(char_bigrams(q.after) & char_bigrams(right)) / max(len(char_bigrams(q.after)), 1)
         same = by_kind[c.kind]
         cchars = _chars(text)

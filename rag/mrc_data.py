@@ -133,7 +133,8 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
     A sentence holding a number, date, person, organisation or place becomes a
     question by putting a question word in place of that value and keeping only
     its clause and the one before it ("…参保人数达到多少万人？"). Articles split by
-    hash: most train, some (split "news") are kept for reporting.
+    hash: most train; of the rest, half (split "news_tune") joins the validation
+    that chooses thresholds and half (split "news") only reports.
     """
     import re
 
@@ -166,6 +167,7 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
         question = (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？"
         if len(question) < 8:
             continue
-        split = "news" if _fraction("news-split:" + key) < 0.15 else "train"
+        f = _fraction("news-split:" + key)
+        split = "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
         out.append(MRCQuestion(f"synthetic:{key}", question, (c.text,), key, split, i >= n))
     return out

@@ -34,11 +34,16 @@ MODELS_DIR = Path(__file__).parent / "models"
 SPAN_SENTENCES = 5
 
 QUESTION_FEATURES = (
-    "best_span_p", "best_sent_p", "second_sent_p", "span_sent_p", "span_expected",
-    "best_s_term", "best_s_bigram", "best_names_missing", "best_period_s", "top_dense",
+    "best_span_p", "second_span_p", "best_sent_p", "second_sent_p", "quoted_sent_p", "span_expected",
+    "quoted_s_char", "quoted_s_bigram", "quoted_s_term", "quoted_s_lcs", "quoted_ctx_bigram",
+    "quoted_ctx_term", "quoted_names_missing", "quoted_names_missing_s", "quoted_period_s",
+    "quoted_period_ctx", "quoted_rank", "top_dense",
     "kind_none", "kind_ordinal", "kind_number", "kind_time", "kind_person", "kind_org", "kind_place",
     "kind_list", "kind_entity",
 )
+#: The sentence features the answerability model sees of the quoted sentence.
+_QUOTED = ("s_char", "s_bigram", "s_term", "s_lcs", "ctx_bigram", "ctx_term", "names_missing",
+           "names_missing_s", "period_s", "period_ctx", "rank")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Reading:
     """What the reader found for one question."""
 
     sentences: tuple[tuple[SentenceUnit, float], ...]  # best first, with P(holds the answer)
+    quoted: SentenceUnit | None  # the sentence the answer quotes
     best: Scored | None  # the most likely answer span
     p_answer: float  # P(the passages answer the question)
     refuse: bool
@@ -62,22 +68,22 @@ class Reading:
 
 
 def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarray,
-                 best: Scored | None, best_sent_index: int | None) -> list[float]:
-    """One row of QUESTION_FEATURES."""
+                 scored: list[Scored], quoted: int | None) -> list[float]:
+    """One row of QUESTION_FEATURES; ``quoted`` indexes the most likely sentence, which an
+    answer without a lead quotes."""
     from .features import EXPECTED_TYPES, QUESTION_KINDS
 
     idx = {n: i for i, n in enumerate(SENTENCE_FEATURES)}
-    order = np.argsort(-sent_p) if len(sent_p) else np.array([], dtype=int)
-    p1 = float(sent_p[order[0]]) if len(order) else 0.0
-    p2 = float(sent_p[order[1]]) if len(order) > 1 else 0.0
-    row0 = sent_rows[order[0]] if len(order) else [0.0] * len(SENTENCE_FEATURES)
-    span_p = best.p if best else 0.0
-    span_sent = float(sent_p[best_sent_index]) if best_sent_index is not None else 0.0
+    top = np.sort(sent_p)[::-1] if len(sent_p) else np.zeros(0)
+    best = scored[0] if scored else None
+    row = sent_rows[quoted] if quoted is not None else [0.0] * len(SENTENCE_FEATURES)
     expected = float(bool(best) and best.candidate.kind in EXPECTED_TYPES.get(q.kind or "", {best.candidate.kind}))
-    top_dense = max((r[idx["dense"]] for r in sent_rows), default=-1.0)
-    kinds = [float(q.kind == k) for k in QUESTION_KINDS]
-    return [span_p, p1, p2, span_sent, expected, row0[idx["s_term"]], row0[idx["s_bigram"]],
-            row0[idx["names_missing"]], row0[idx["period_s"]], top_dense, *kinds]
+    return [best.p if best else 0.0, scored[1].p if len(scored) > 1 else 0.0,
+            float(top[0]) if len(top) else 0.0, float(top[1]) if len(top) > 1 else 0.0,
+            float(sent_p[quoted]) if quoted is not None else 0.0, expected,
+            *(row[idx[name]] for name in _QUOTED),
+            max((r[idx["dense"]] for r in sent_rows), default=-1.0),
+            *(float(q.kind == k) for k in QUESTION_KINDS)]
 
 
 class Reader:
@@ -87,6 +93,7 @@ class Reader:
         self.models_dir = Path(models_dir)
         self.tagger = tagger
         self._lock = threading.Lock()
+        self._predict = threading.Lock()  # one prediction at a time per booster set: cheap, and safe
         self._loaded: tuple | None = None
 
     def _models(self):
@@ -101,6 +108,9 @@ class Reader:
                         meta = json.loads((self.models_dir / "reader.json").read_text(encoding="utf-8"))
                         sent = lgb.Booster(model_file=str(self.models_dir / "reader-sentence.txt"))
                         span = lgb.Booster(model_file=str(self.models_dir / "reader-span.txt"))
+                        answerable = None
+                        if meta["answerability"].get("kind") == "lightgbm":
+                            answerable = lgb.Booster(model_file=str(self.models_dir / "reader-answerable.txt"))
                     except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
                         raise ModelLoadError(f"the reader's models in {self.models_dir} cannot be loaded "
                                          f"({exc}); run `make train` to rebuild them") from None
@@ -109,7 +119,7 @@ class Reader:
                             tuple(meta["question_features"]) != QUESTION_FEATURES:
                         raise ModelLoadError(f"the reader's models in {self.models_dir} were trained on other "
                                          "features; run `make train` to rebuild them")
-                    self._loaded = (meta, sent, span)
+                    self._loaded = (meta, sent, span, answerable)
         return self._loaded
 
     @property
@@ -120,13 +130,14 @@ class Reader:
         rows = sentence_features(q, units)
         if not rows:
             return rows, np.zeros(0)
-        _, sent, _ = self._models()
-        return rows, sent.predict(np.asarray(rows, dtype=np.float64))
+        _, sent, _, _ = self._models()
+        with self._predict:
+            return rows, sent.predict(np.asarray(rows, dtype=np.float64))
 
     def score_spans(self, q: QuestionView, units: list[SentenceUnit], rows: list[list[float]],
                     sent_p: np.ndarray) -> list[Scored]:
         """Candidates of the best SPAN_SENTENCES sentences, most likely first."""
-        _, _, span = self._models()
+        _, _, span, _ = self._models()
         tagger = self.tagger or default_tagger()
         order = np.argsort(-sent_p, kind="stable")[:SPAN_SENTENCES]
         feats, owners = [], []
@@ -139,14 +150,19 @@ class Reader:
             owners += [(c, unit) for c in cands]
         if not feats:
             return []
-        p = span.predict(np.asarray(feats, dtype=np.float64))
+        with self._predict:
+            p = span.predict(np.asarray(feats, dtype=np.float64))
         scored = [Scored(c, u, float(x)) for (c, u), x in zip(owners, p)]
         scored.sort(key=lambda s: (-s.p, s.unit.rank, s.unit.start, s.candidate.start))
         return scored
 
     def p_answer(self, row: list[float]) -> float:
-        """The answerability model: logistic regression over QUESTION_FEATURES."""
-        model = self.meta["answerability"]
+        """The answerability model over QUESTION_FEATURES (logistic or LightGBM, as trained)."""
+        meta, _, _, answerable = self._models()
+        if answerable is not None:
+            with self._predict:
+                return float(answerable.predict(np.asarray([row], dtype=np.float64))[0])
+        model = meta["answerability"]
         z = model["intercept"]
         for x, mean, scale, w in zip(row, model["mean"], model["scale"], model["coef"]):
             z += w * (x - mean) / scale
@@ -156,16 +172,18 @@ class Reader:
         units = sentence_units(hits)
         rows, sent_p = self.sentence_probabilities(q, units)
         if not units:
-            return Reading((), None, 0.0, True, None)
+            return Reading((), None, None, 0.0, True, None)
         scored = self.score_spans(q, units, rows, sent_p)
         best = scored[0] if scored else None
-        best_index = units.index(best.unit) if best else None
-        p = self.p_answer(question_row(q, rows, sent_p, best, best_index))
-        meta = self.meta
         order = np.argsort(-sent_p, kind="stable")
+        p = self.p_answer(question_row(q, rows, sent_p, scored, int(order[0])))
+        meta = self.meta
         ranked = tuple((units[i], float(sent_p[i])) for i in order)
-        lead = best.candidate.text if best and best.p >= meta["lead_threshold"] else None
-        return Reading(ranked, best, p, p < meta["refuse_threshold"], lead)
+        confident = best is not None and best.p >= meta["lead_threshold"]
+        # A lead is quoted from its own sentence; without one, the most likely sentence speaks.
+        quoted = best.unit if confident else ranked[0][0]
+        lead = best.candidate.text if confident else None
+        return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
 
 
 _default_reader: Reader | None = None

@@ -83,7 +83,7 @@ def test_llm_number_not_in_the_passage_is_flagged(fake_assistant, server):
     answer, fallback = _ask(fake_assistant, server.url)
     assert not answer.verified
     assert "365" in answer.notice
-    assert "【抽取式答案】" in answer.text and "353万" in answer.text
+    assert "【抽取式答案】" in answer.text and fallback.text in answer.text
 
 
 @pytest.mark.parametrize("server", [("", 500)], indirect=True)

@@ -129,3 +129,19 @@ def test_sentences_of_overlapping_hits_are_read_once():
     a = _hit("第一句。第二句。")
     b = Hit(a.chunk, a.article, 0.5)
     assert len(sentence_units([a, b])) == 2
+
+
+@pytest.mark.unit
+def test_an_ordinal_number_and_a_bare_hundred_are_not_quantities():
+    found = {c.text: c.kind for c in rule_candidates("株洲居第78位，收购价为252元/百公斤。")}
+    assert found.get("第78位") == "ORD" and "78位" not in found
+    assert found.get("252元") == "NUM" and "百公斤" not in found
+
+
+@pytest.mark.unit
+def test_sentence_features_see_the_asked_kind_beside_the_asked_words():
+    hit = _hit("项目于7月17日开工。该展馆计划9月底建成交付。")
+    q = _view("展馆计划什么时候建成交付？", ("展馆", "计划", "建成", "交付"), focus=("建成", "交付"))
+    rows = sentence_features(q, sentence_units([hit]))
+    focus = SENTENCE_FEATURES.index("typed_focus")
+    assert rows[1][focus] < rows[0][focus]  # 9月底 stands beside 建成交付

@@ -53,7 +53,7 @@ def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     planted = tmp / "planted_issue.txt"
     planted.write_text(PLANTED_ISSUE, encoding="utf-8")
-    settings = Settings.load(index_dir=tmp / "idx", embed_model="fake:hash-256")
+    settings = Settings.load(index_dir=tmp / "idx")  # the reader reads the default model's similarities
     assert ingest([CORPUS, planted], settings, progress=False).ok
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
