@@ -343,7 +343,7 @@ def test_chinese_errors_enter_to_check_and_character_count(page, app_url, tmp_pa
     binary = tmp_path / "扫描件.txt"
     binary.write_bytes(bytes(range(256)) * 64)
     page.set_input_files("#upload-files input[type=file]", [str(binary)])
-    page.wait_for_selector("#upload-files >> text=扫描件.txt")
+    page.wait_for_selector("#upload-files >> text=扫描件.txt", timeout=90_000)  # uploads queue on a busy machine
     page.click("#ingest-button")
     page.wait_for_selector("#ingest-report table")
     report = page.locator("#ingest-report").inner_text()
