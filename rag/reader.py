@@ -132,7 +132,7 @@ class Reader:
             return rows, np.zeros(0)
         _, sent, _, _ = self._models()
         with self._predict:
-            return rows, sent.predict(np.asarray(rows, dtype=np.float64))
+            return rows, sent.predict(np.asarray(rows, dtype=np.float64), num_threads=1)
 
     def score_spans(self, q: QuestionView, units: list[SentenceUnit], rows: list[list[float]],
                     sent_p: np.ndarray) -> list[Scored]:
@@ -151,7 +151,7 @@ class Reader:
         if not feats:
             return []
         with self._predict:
-            p = span.predict(np.asarray(feats, dtype=np.float64))
+            p = span.predict(np.asarray(feats, dtype=np.float64), num_threads=1)
         scored = [Scored(c, u, float(x)) for (c, u), x in zip(owners, p)]
         scored.sort(key=lambda s: (-s.p, s.unit.rank, s.unit.start, s.candidate.start))
         return scored
@@ -161,7 +161,7 @@ class Reader:
         meta, _, _, answerable = self._models()
         if answerable is not None:
             with self._predict:
-                return float(answerable.predict(np.asarray([row], dtype=np.float64))[0])
+                return float(answerable.predict(np.asarray([row], dtype=np.float64), num_threads=1)[0])
         model = meta["answerability"]
         z = model["intercept"]
         for x, mean, scale, w in zip(row, model["mean"], model["scale"], model["coef"]):
