@@ -80,7 +80,7 @@ def page(request, app_url):
         context = browser.new_context(viewport=request.param, locale="zh-CN")
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
         page = context.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(90_000)  # generous: a 2-core machine under other load is slow, not broken
         page.requested = []
         page.errors = []
         page.on("request", lambda r: page.requested.append(r.url))
