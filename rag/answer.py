@@ -14,7 +14,7 @@ from .sentences import SENTENCE_END_RE
 #: A sentence shorter than this says too little alone; the next likely one joins it.
 _SHORT_SENTENCE = 25
 _MAX_SENTENCES_PER_ANSWER = 3
-#: The answer stays within this many characters (a quoted sentence may be cut to fit).
+#: Further quoted sentences join the answer only while it stays within this many characters.
 ANSWER_CHARS = 200
 #: Further sentences are quoted only when the reader thinks them more likely than not to hold the answer.
 _ALSO_QUOTE = 0.5

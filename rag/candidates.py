@@ -79,11 +79,11 @@ class Tagger:
         if hit is not None:
             return hit
         lac = self._model()
-        with self._lock:  # the ONNX session is shared; LAC's decoding is not thread-safe
+        with self._lock:  # the session and the cache are shared between the UI's threads
             tags = lac.run(sentence) if sentence.strip() else []
-        self._cache[sentence] = tags
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            self._cache[sentence] = tags
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return tags
 
 

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from .candidates import CANDIDATE_TYPES, Candidate, rule_candidates
+from .candidates import CANDIDATE_TYPES, QUALIFIER_AFTER, QUALIFIER_BEFORE, Candidate, rule_candidates
 from .fusion import term_coverage
 from .periods import period_match
 from .records import Hit
@@ -296,8 +296,6 @@ def span_features(q: QuestionView, unit: SentenceUnit, cands: list[Candidate], s
 
 
 def _strip_qualifier(number: str) -> str:
-    from .candidates import QUALIFIER_AFTER, QUALIFIER_BEFORE
-
     return re.sub(rf"^(?:{QUALIFIER_BEFORE})|(?:{QUALIFIER_AFTER})$", "", number)
 
 

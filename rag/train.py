@@ -29,6 +29,7 @@ from .cite import MARKER_RE
 from .features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
                        sentence_features, sentence_units, span_features)
 from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, load, synthetic_news, write_pool
+from .pipeline import EXTRA_CANDIDATES  # read the passages as the assistant does
 from .reader import MODELS_DIR, QUESTION_FEATURES, SPAN_SENTENCES, Reader, Scored, question_row
 from .records import Hit
 from .settings import Settings
@@ -46,7 +47,6 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "m
               "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
               "seed": 7, "deterministic": True, "force_row_wise": True, "num_threads": 2, "verbose": -1}
 ROUNDS = 300
-EXTRA_CANDIDATES = 2  # as the assistant reads them (pipeline.EXTRA_CANDIDATES)
 
 
 @dataclass

@@ -117,9 +117,11 @@ def verify_claim(assistant, claim: str, **search_kwargs) -> Verdict:
 
 
 def _read(assistant, question: str, search_kwargs: dict):
+    from .pipeline import EXTRA_CANDIDATES
+
     query = assistant.retriever.analyse(question)
     k = max(assistant.settings.top_k, 5)
-    hits = assistant.retriever.search(query, k=k, extra=2, **search_kwargs)
+    hits = assistant.retriever.search(query, k=k, extra=EXTRA_CANDIDATES, **search_kwargs)
     return assistant.reader.read(question_view(query), hits)
 
 
