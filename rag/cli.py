@@ -132,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import run
+    from .train import run, validate
 
     data = Path(args.data)
     for name in ("cmrc2018_dev.json", "cmrc2018_trial.json", "DRCD_dev.json", "DRCD_test.json"):
@@ -141,7 +141,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     bench = Path(args.noise)
     if not bench.is_file():
         raise RagError(f"{bench}: noise corpus missing")
-    run(data, bench, Path(args.work), _settings(args), Path(args.models), synthetic=not args.no_synthetic)
+    if args.validate:
+        validate(data, bench, Path(args.work), _settings(args), Path(args.models))
+    else:
+        run(data, bench, Path(args.work), _settings(args), Path(args.models), synthetic=not args.no_synthetic)
     return 0
 
 
@@ -205,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--models", default="rag/models", help="where the trained models are written")
     sp.add_argument("--no-synthetic", action="store_true",
                     help="train without the synthetic news questions (they still report)")
+    sp.add_argument("--validate", action="store_true",
+                    help="only score the shipped models on the validation splits, retrieving afresh")
     sp.set_defaults(func=cmd_train)
 
     sp = with_index(sub.add_parser("bench", help="measure speed, size and memory"))

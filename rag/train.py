@@ -47,6 +47,8 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "m
               "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
               "seed": 7, "deterministic": True, "force_row_wise": True, "num_threads": 2, "verbose": -1}
 ROUNDS = 300
+#: The splits that never train: thresholds are chosen on the first two, the others report.
+VALIDATION_SPLITS = ("tune", "news_tune", "report", "news")
 
 
 @dataclass
@@ -79,8 +81,9 @@ def build_index(train_dir: Path, bench: Path, work: Path, settings: Settings, no
         raise SystemExit(f"ingest of {pool} failed: {report.files[0].error}")
 
 
-def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings):
-    """Retrieve for every question as the assistant does; cached in ``work/hits.pkl``."""
+def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings, cached: bool = True):
+    """Retrieve for every question as the assistant does; cached in ``work/hits.pkl``
+    unless ``cached`` is false (then nothing is read or written)."""
     from .embed import make_embedder
     from .index import Index
     from .retrieve import Retriever
@@ -90,7 +93,7 @@ def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings):
     retriever = Retriever(index, embedder, settings)
     cache_path = work / "hits.pkl"
     cache: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
-    if cache_path.exists():
+    if cached and cache_path.exists():
         cache = pickle.loads(cache_path.read_bytes())
     rows = {c.id: i for i, c in enumerate(index.chunks)}
     # Hits of another build of the index (other chunk ids) are retrieved again.
@@ -100,7 +103,7 @@ def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings):
     for n, q in enumerate(_progress(todo, "retrieve"), start=1):
         hits = retriever.search(q.question, k=k, extra=EXTRA_CANDIDATES)
         cache[q.id] = [(h.chunk.id, h.score, h.dense, h.keyword) for h in hits]
-        if n % 1000 == 0 or n == len(todo):
+        if cached and (n % 1000 == 0 or n == len(todo)):
             cache_path.write_bytes(pickle.dumps(cache))
     out = []
     for q in questions:
@@ -336,6 +339,22 @@ def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
             "withheld_refused": round(withheld_ref / max(n_with, 1), 4),
             "reader_ms_p50": round(float(np.percentile(latencies, 50)), 2),
             "reader_ms_p95": round(float(np.percentile(latencies, 95)), 2)}
+
+
+def validate(train_dir: Path, bench: Path, work: Path, settings: Settings,
+             models_dir: Path = MODELS_DIR, noise: int = NOISE_ARTICLES, absent: int = ABSENT_NEWS_ARTICLES) -> dict:
+    """Score the shipped models on the validation splits, retrieving afresh (no cache)."""
+    build_index(train_dir, bench, work, settings, noise)
+    settings = settings.with_(index_dir=work / "index")
+    _, questions = load(train_dir)
+    questions += synthetic_news(bench, noise, absent)
+    questions = [q for q in questions if q.split in VALIDATION_SPLITS]
+    examples, retriever = retrieve_all(questions, work, settings, cached=False)
+    reader = Reader(models_dir, Tagger())
+    metrics = {split: evaluate([e for e in examples if e.q.split == split], reader, retriever)
+               for split in VALIDATION_SPLITS}
+    print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    return metrics
 
 
 def run(train_dir: Path, bench: Path, work: Path, settings: Settings, models_dir: Path = MODELS_DIR,
