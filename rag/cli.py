@@ -9,6 +9,9 @@ from pathlib import Path
 
 from .errors import InputError, RagError
 
+#: The entry-point group through which `rag serve` finds the chat app.
+APP_ENTRY_POINTS = "zhuzhou_rag.apps"
+
 
 def _settings(args: argparse.Namespace, **extra):
     from .settings import Settings
@@ -22,11 +25,11 @@ def _print_json(obj) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest
-    from .parse import validate_date
+    from .ingest.indexer import ingest
+    from .ingest.parse import validate_date
 
     from .errors import IndexError_
-    from .ingest import IngestReport
+    from .ingest.indexer import IngestReport
 
     date = validate_date(args.date) if args.date else None
     settings = _settings(args)
@@ -55,14 +58,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _ask_kwargs(args: argparse.Namespace) -> dict:
-    return {"date_from": args.date_from, "date_to": args.date_to, "mode": args.mode,
-            "use_llm": True if args.llm else (False if args.no_llm else None)}
+    return {"date_from": args.date_from, "date_to": args.date_to, "mode": args.mode}
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
-    assistant = Assistant.open(_settings(args))
+    assistant = Assistant.open(_settings(args), use_llm=True if args.llm else (False if args.no_llm else None))
     if args.file:
         for n, (qid, question) in enumerate(_read_questions(Path(args.file)), start=1):
             answer = assistant.ask(question, **_ask_kwargs(args))
@@ -82,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _read_questions(path: Path):
-    from .textio import open_lines
+    from .ingest.textio import open_lines
 
     for line_no, line in open_lines(path):
         if not line.strip():
@@ -97,7 +99,7 @@ def _read_questions(path: Path):
 
 def format_answer(answer) -> str:
     """Plain-text rendering of an answer with its citations: reference line, then the quote."""
-    from .cite import format_reference
+    from .answer.cite import format_reference
 
     lines = [answer.text]
     if answer.notice:
@@ -119,20 +121,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import main as eval_main
+    from .evaluation.evaluate import main as eval_main
 
     return eval_main(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+    # The app is found through its entry point: the library never imports the UI.
+    from importlib.metadata import entry_points
 
+    apps = entry_points(group=APP_ENTRY_POINTS, name="chat")
+    if not apps:
+        raise RagError(f"no chat app is installed (entry point {APP_ENTRY_POINTS}:chat); run `make install`")
+    serve = next(iter(apps)).load()
     serve(_settings(args), host=args.host, port=args.port)
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import run, validate
+    from .answer.train import run, validate
 
     data = Path(args.data)
     for name in ("cmrc2018_dev.json", "cmrc2018_trial.json", "DRCD_dev.json", "DRCD_test.json"):
@@ -149,7 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import main as bench_main
+    from .evaluation.bench import main as bench_main
 
     return bench_main(args)
 
@@ -205,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--noise", default="../shared/bench/crud-news-11k.jsonl.gz",
                     help="news articles pooled in as noise")
     sp.add_argument("--work", default="embeddings/train", help="pooled index and retrieval cache")
-    sp.add_argument("--models", default="rag/models", help="where the trained models are written")
+    sp.add_argument("--models", default="rag/answer/models", help="where the trained models are written")
     sp.add_argument("--no-synthetic", action="store_true",
                     help="train without the synthetic news questions (they still report)")
     sp.add_argument("--validate", action="store_true",

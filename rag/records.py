@@ -34,10 +34,6 @@ class Article:
     kind: str = "article"  # "article" | "notice"
     headline_derived: bool = False  # headline made from the text, not printed
 
-    @property
-    def paragraphs(self) -> list[str]:
-        return self.body.split("\n") if self.body else []
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["captions"] = list(self.captions)
@@ -121,7 +117,7 @@ class Citation:
     byline: str | None = None  # the article's, for the reference
 
     def to_dict(self) -> dict[str, Any]:
-        from .cite import format_reference
+        from .answer.cite import format_reference
 
         return {
             "n": self.n,

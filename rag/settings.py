@@ -17,10 +17,6 @@ RETRIEVAL_MODES = ("hybrid", "keyword", "dense")
 EMBED_BACKENDS = ("onnx-int8", "torch")
 
 
-def _project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
 def _default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "zhuzhou-rag"

@@ -19,7 +19,7 @@ def _isolated_env(monkeypatch, tmp_path_factory):
 @pytest.fixture(scope="session")
 def fake_index(tmp_path_factory):
     """The sample corpus indexed with the fake embedder (built once per session; read-only)."""
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
     from rag.settings import Settings
 
     settings = Settings.load(index_dir=tmp_path_factory.mktemp("fake") / "index",

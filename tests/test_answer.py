@@ -16,7 +16,7 @@ PLANTED = Path(__file__).parent / "data" / "planted_issue.md"
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     """The planted issue indexed with the default model, whose similarities the reader was trained on."""
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
     from rag.pipeline import Assistant
     from rag.settings import Settings
 
@@ -54,7 +54,7 @@ def test_the_value_of_the_asked_clause_not_its_neighbour(planted):
 
 @pytest.mark.integration
 def test_a_qualifier_stays_with_its_number(planted):
-    from rag.features import question_view
+    from rag.answer.features import question_view
 
     query = planted.retriever.analyse("白鹭湾湿地公园建成后面积将达到多少亩？")
     reading = planted.reader.read(question_view(query), planted.retriever.search(query, extra=2))
@@ -123,7 +123,7 @@ def test_a_word_split_by_the_segmenter_is_recovered_on_both_sides(fake_assistant
 
 @pytest.mark.unit
 def test_the_noun_after_the_question_word_names_the_kind_of_answer():
-    from rag.qtype import question_type
+    from rag.answer.qtype import question_type
 
     qt = question_type("邓薛彤被清华大学哪个专业录取？")
     assert qt.noun == "专业"

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.dates import (
+from rag.ingest.dates import (
     find_issue_date,
     find_issue_number,
     find_mentions,
     find_page,
     infer_issue_date,
     is_date_line,
-    mentioned_dates,
     parse_date,
 )
 
@@ -75,13 +74,6 @@ def test_mentions_mark_ranges_and_plans_as_future():
     text = "展览时间为2月10日至3月8日。2月7日,记者走访。将于3月1日开幕。自4月1日起施行。截至2月5日,已有百人。"
     found = {(m.month, m.day): m.future for m in find_mentions(text)}
     assert found == {(2, 10): True, (3, 8): True, (2, 7): False, (3, 1): True, (4, 1): True, (2, 5): False}
-
-
-def test_mentioned_dates_resolve_month_days():
-    text = "2025年10月15日,调研。2月8日,农历腊月二十一,村晚开演。"
-    assert mentioned_dates(text) == [dt.date(2025, 10, 15), dt.date(2026, 2, 8)]
-    assert mentioned_dates("2月8日,开演。", year=2024) == [dt.date(2024, 2, 8)]
-    assert mentioned_dates("2月8日,开演。") == []  # no year anywhere
 
 
 @pytest.mark.parametrize(

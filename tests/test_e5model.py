@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import e5model
+from rag.embedding import e5model
 from rag.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def test_tokenizer_one_unk_per_unknown_character(tmp_path):
 
 @pytest.mark.unit
 def test_import_and_tokenizer_do_not_load_torch(tmp_path):
-    code = ("import sys, rag.e5model as m; m.load_e5_tokenizer(sys.argv[1]); "
+    code = ("import sys, rag.embedding.e5model as m; m.load_e5_tokenizer(sys.argv[1]); "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, check=True)
@@ -220,7 +220,7 @@ def test_queries_agree_with_engine(st_model, engine):
 
 @pytest.fixture(scope="session")
 def int8_encoder(e5_folder):
-    from rag.e5onnx import load_e5_onnx_int8
+    from rag.embedding.e5onnx import load_e5_onnx_int8
 
     return load_e5_onnx_int8(e5_folder.parent, threads=2, progress=False)
 

@@ -9,7 +9,7 @@ import pytest
 
 from rag.cli import main as cli_main
 from rag.errors import InputError
-from rag.evaluate import load_questions
+from rag.evaluation.evaluate import load_questions
 
 pytestmark = pytest.mark.unit
 
@@ -52,7 +52,7 @@ def _rescore(questions, answers):
 
 @pytest.fixture
 def built_index(tmp_path, monkeypatch):
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
     from rag.settings import Settings
 
     monkeypatch.chdir(ROOT)  # paths in the commands are relative to the repository

@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from rag.cli import main
-from rag.index import Index
-from rag.indexlock import lock_path
-from rag.ingest import ingest
+from rag.search.index import Index
+from rag.search.indexlock import lock_path
+from rag.ingest.indexer import ingest
 from rag.settings import Settings
 
 from .conftest import CORPUS, ROOT
@@ -114,7 +114,7 @@ def test_a_re_dated_copy_is_a_second_issue(tmp_path):
 def test_disk_full_is_one_line_exit_1_and_the_index_is_untouched(tmp_path, monkeypatch, capsys):
     import numpy as np
 
-    import rag.index
+    import rag.search.index
 
     s = _settings(tmp_path)
     ingest([ISSUE], s, progress=False)
@@ -123,9 +123,9 @@ def test_disk_full_is_one_line_exit_1_and_the_index_is_untouched(tmp_path, monke
     def full(path, *a, **k):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(rag.index.np, "save", full)
+    monkeypatch.setattr(rag.search.index.np, "save", full)
     code = main(["ingest", str(RAW), "--index", str(s.index_dir), "--json"])
-    monkeypatch.setattr(rag.index.np, "save", np.save)
+    monkeypatch.setattr(rag.search.index.np, "save", np.save)
     captured = capsys.readouterr()
     assert code == 1
     lines = captured.err.strip().splitlines()
@@ -203,8 +203,8 @@ def test_leftovers_of_a_killed_ingest_are_cleaned(tmp_path):
 
 
 def test_a_reader_during_a_swap_sees_one_whole_index(tmp_path, monkeypatch):
-    import rag.index
-    from rag.keyword import KeywordIndex
+    import rag.search.index
+    from rag.search.keyword import KeywordIndex
 
     s = _settings(tmp_path)
     ingest([ISSUE], s, progress=False)
@@ -214,11 +214,11 @@ def test_a_reader_during_a_swap_sees_one_whole_index(tmp_path, monkeypatch):
     def load_and_swap(path):
         if not swapped:  # another process finishes an ingest while we read
             swapped.append(True)
-            monkeypatch.setattr(rag.index.KeywordIndex, "load", real_load)
+            monkeypatch.setattr(rag.search.index.KeywordIndex, "load", real_load)
             ingest([RAW], s, progress=False)
         return real_load(path)
 
-    monkeypatch.setattr(rag.index.KeywordIndex, "load", staticmethod(load_and_swap))
+    monkeypatch.setattr(rag.search.index.KeywordIndex, "load", staticmethod(load_and_swap))
     index = Index.load(s.index_dir)
     assert swapped
     assert len(index.articles) == index.manifest["n_articles"] > 7

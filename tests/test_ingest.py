@@ -8,8 +8,8 @@ import pytest
 
 from rag.cli import main
 from rag.errors import IndexMismatch
-from rag.index import Index
-from rag.ingest import ingest
+from rag.search.index import Index
+from rag.ingest.indexer import ingest
 from rag.settings import Settings
 
 from .conftest import CORPUS
@@ -49,8 +49,8 @@ def test_adding_one_issue_embeds_only_its_chunks(tmp_path):
     after = Index.load(s.index_dir)
     new_chunks = len(after.chunks) - len(before.chunks)
     assert report.chunks_embedded == new_chunks
-    old_row = before.row(before.chunks[0].id)
-    assert (after.vectors[after.row(before.chunks[0].id)] == before.vectors[old_row]).all()
+    row = {c.id: i for i, c in enumerate(after.chunks)}[before.chunks[0].id]
+    assert (after.vectors[row] == before.vectors[0]).all()
 
 
 def test_bad_files_get_errors_and_the_rest_is_ingested(tmp_path):
@@ -99,12 +99,12 @@ def test_failed_ingest_leaves_the_previous_index_usable(tmp_path, monkeypatch):
     ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
     before = sorted(p.name for p in s.index_dir.iterdir())
 
-    import rag.index
+    import rag.search.index
 
     def boom(*a, **k):
         raise RuntimeError("killed mid-write")
 
-    monkeypatch.setattr(rag.index, "_write_jsonl", boom)
+    monkeypatch.setattr(rag.search.index, "_write_jsonl", boom)
     with pytest.raises(RuntimeError):
         ingest([CORPUS], s, progress=False)
     monkeypatch.undo()

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.llm import OpenAIChatGenerator, answer_with_llm, check_answer, stream_with_llm
+from rag.answer.llm import OpenAIChatGenerator, answer_with_llm, check_answer, stream_with_llm
 from rag.records import Answer
 
 pytestmark = pytest.mark.unit
@@ -61,7 +61,7 @@ def server(request):
 
 def _ask(fake_assistant, url, question="2025年株洲医保参保人数", timeout=5.0):
     hits = fake_assistant.retriever.search(question)
-    fallback = fake_assistant.ask(question, use_llm=False)
+    fallback = fake_assistant.ask(question)
     gen = OpenAIChatGenerator(url, "test-model", api_key="k", timeout=timeout)
     settings = fake_assistant.settings.with_(llm_context_tokens=1500)
     return answer_with_llm(gen, question, hits, fallback, settings), fallback
@@ -106,11 +106,11 @@ def test_llm_refusal_is_a_refusal(fake_assistant, server):
 
 
 def test_stream_yields_pieces_then_the_checked_answer(fake_assistant):
-    from rag.llm import CannedGenerator
+    from rag.answer.llm import CannedGenerator
 
     q = "2025年株洲医保参保人数"
     hits = fake_assistant.retriever.search(q)
-    fallback = fake_assistant.ask(q, use_llm=False)
+    fallback = fake_assistant.ask(q)
     pieces = list(stream_with_llm(CannedGenerator("参保人数达到353万人[1]。"), q, hits, fallback,
                                   fake_assistant.settings))
     assert all(isinstance(p, str) for p in pieces[:-1]) and isinstance(pieces[-1], Answer)
@@ -118,7 +118,7 @@ def test_stream_yields_pieces_then_the_checked_answer(fake_assistant):
 
 
 def test_check_answer_without_citations_is_unverified(fake_assistant):
-    fallback = fake_assistant.ask("2025年株洲医保参保人数", use_llm=False)
+    fallback = fake_assistant.ask("2025年株洲医保参保人数")
     checked = check_answer("参保人数是353万。", [], fallback)
     assert not checked.verified
 
@@ -164,7 +164,7 @@ class _RawServer:
 def _ask_with_timeout(fake_assistant, url, timeout_s):
     q = "2025年株洲医保参保人数"
     hits = fake_assistant.retriever.search(q)
-    fallback = fake_assistant.ask(q, use_llm=False)
+    fallback = fake_assistant.ask(q)
     gen = OpenAIChatGenerator(url, "m", timeout=timeout_s)
     settings = fake_assistant.settings.with_(llm_timeout_s=timeout_s)
     return answer_with_llm(gen, q, hits, fallback, settings), fallback

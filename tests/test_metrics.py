@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rag.metrics import (METRIC_KEYS, answer_correct, citation_correct, hit_at_k, hit_rank,
+from rag.evaluation.metrics import (METRIC_KEYS, answer_correct, citation_correct, hit_at_k, hit_rank,
                          mrr, normalize_text, percentile, summarize)
 from rag.records import Citation
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import InputError, SettingsError
-from rag.parse import ParsedFile, iter_files, parse_file
-from rag.parse_common import article_id, derive_title
-from rag.parse_lines import is_heading_like, is_terminal, line_kinds, split_lines
+from rag.ingest.parse import ParsedFile, iter_files, parse_file
+from rag.ingest.parse_common import article_id, derive_title
+from rag.ingest.parse_lines import is_heading_like, is_terminal, line_kinds, split_lines
 
 pytestmark = pytest.mark.unit
 
@@ -95,7 +95,7 @@ def test_markdown_column_subheadline_and_jump(md):
     assert reg.column == "打好优化发展环境持久仗"
     assert reg.continuations == ("下转02版",)
     assert "▶" not in reg.body and "下转" not in reg.body
-    assert reg.paragraphs[-1].endswith("完善服务举措,")
+    assert reg.body.split("\n")[-1].endswith("完善服务举措,")
     # A ### right after the headline is handled the same way: the column.
     assert md.articles[1].column == "聚焦“三微”“六位” 建设幸福株洲"
     assert md.articles[1].subheadline is None
@@ -120,14 +120,14 @@ def test_markdown_broken_paragraphs_are_joined(md):
 
 
 def test_markdown_subheads_stay_their_own_lines(md):
-    medical = md.articles[1].paragraphs
+    medical = md.articles[1].body.split("\n")
     assert "上半年,全市普通门诊异地直接结算14万余人次" in medical
     assert "101家定点医院与江西开通异地就医直接结算" in medical
     assert "——打造“15分钟”医保服务圈" in medical
     # The line after a sub-head joins the block it was cut from.
     i = medical.index("上半年,全市普通门诊异地直接结算14万余人次")
     assert medical[i + 1].startswith("“现在方便了,看门诊都能直接报销,这才是真正的长株潭融合!”")
-    assert "强作风 打造一流干部队伍" in md.articles[5].paragraphs
+    assert "强作风 打造一流干部队伍" in md.articles[5].body.split("\n")
 
 
 # --- the raw dump (000) -------------------------------------------------
@@ -188,7 +188,7 @@ def test_raw_dump_broken_lines_joined(raw):
     assert "罗慧说,“老师一句话点醒我" in body
     assert "都踩在了民生关切的关键点上。" in body
     for a in raw.articles:
-        paras = a.paragraphs
+        paras = a.body.split("\n")
         for i, p in enumerate(paras):
             nxt = paras[i + 1] if i + 1 < len(paras) else None
             if not is_terminal(p) and nxt is not None:
@@ -206,10 +206,10 @@ def test_raw_dump_feature_article(raw):
     assert "截至2025年底,全市基本医疗保险参保人数达到353万人。" in feature.body
     for sub in ("保障基本盘: 网底织得更牢,托底更有力量", "改革硬实力: 药价耗材降下去,百姓负担减下来",
                 "治理提效能: 优化保障水平,绘就民生幸福曲线", "服务新温度: 窗口开到家门口,办事搬到指尖上"):
-        assert sub in feature.paragraphs
+        assert sub in feature.body.split("\n")
     # A paragraph cut off before a sub-head is not glued to the sub-head.
-    i = feature.paragraphs.index("改革硬实力: 药价耗材降下去,百姓负担减下来")
-    assert feature.paragraphs[i - 1].endswith("都是这张保障")
+    i = feature.body.split("\n").index("改革硬实力: 药价耗材降下去,百姓负担减下来")
+    assert feature.body.split("\n")[i - 1].endswith("都是这张保障")
     assert any(c.startswith("2025年10月15日,省医保局") for c in feature.captions)
     assert "2025年10月15日,省医保局" not in feature.body
     assert "——2025年株洲医保" not in feature.body
@@ -308,7 +308,7 @@ def test_synthetic_dump_segmentation(synthetic):
     assert homes.column == "城市更新"
     assert "赵强" in homes.byline and "钱红" in homes.byline
     assert homes.captions == ("小区改造施工现场。记者/赵强 摄",)
-    assert "管网更新: 告别“马路拉链”" in homes.paragraphs
+    assert "管网更新: 告别“马路拉链”" in homes.body.split("\n")
     assert homes.body.count("施工方对小区雨污管网") == 1
     assert homes.body.count("居民刘阿姨说") == 1
     everything = "".join(a.body + a.headline for a in parsed.articles)
@@ -437,7 +437,7 @@ def test_jsonl_fields(tmp_path):
     a, b, c = parsed.articles
     assert parsed.errors == ()
     assert (a.id, a.headline, a.headline_derived, a.date) == ("17", "株洲开通新航线", False, "2023-07-28")
-    assert a.paragraphs == ["株洲至成都航线今日首航。", "旅客反响热烈。"]
+    assert a.body.split("\n") == ["株洲至成都航线今日首航。", "旅客反响热烈。"]
     assert b.date == "2023-07-28" and not b.date_inferred  # from date_raw
     assert (b.issue, b.page) == ("23370", "03")
     assert b.headline_derived and b.headline == "8月1日,市民公园正式开放,占地面积120亩…"

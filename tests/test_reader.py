@@ -6,13 +6,13 @@ questions well is measured on the validation split by `rag train`, not here.
 
 import pytest
 
-from rag.candidates import Tagger, candidates, rule_candidates
-from rag.features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, question_view,
+from rag.answer.candidates import Tagger, candidates, rule_candidates
+from rag.answer.features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, question_view,
                           sentence_features, sentence_units, span_features)
-from rag.periods import question_period
-from rag.qtype import question_type
+from rag.search.periods import question_period
+from rag.answer.qtype import question_type
 from rag.records import Article, Chunk, Hit
-from rag.sentences import split_sentences
+from rag.ingest.sentences import split_sentences
 
 
 def _hit(body: str, headline: str = "测试报道", rank_score: float = 1.0, dense: float | None = 0.8,
@@ -24,7 +24,7 @@ def _hit(body: str, headline: str = "测试报道", rank_score: float = 1.0, den
 
 
 def _view(question: str, terms: tuple[str, ...], focus: tuple[str, ...] = (), names=()) -> QuestionView:
-    from rag.retrieve import Query
+    from rag.search.retrieve import Query
 
     q = Query(question, terms, {t: 1.0 for t in terms}, question_period(question), focus, names,
               question_type(question))

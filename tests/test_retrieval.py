@@ -2,9 +2,9 @@
 
 import pytest
 
-from rag.embed import HashEmbedder, embed_documents, make_embedder
+from rag.embedding.embed import HashEmbedder, embed_documents, make_embedder
 from rag.errors import ModelLoadError, SettingsError
-from rag.keyword import Tokenizer, corpus_user_words
+from rag.search.keyword import Tokenizer, corpus_user_words
 from rag.settings import Settings
 
 from .conftest import CORPUS
@@ -54,8 +54,8 @@ def test_concurrent_first_questions_load_the_model_and_dictionary_once(tmp_path,
     import threading
     import time
 
-    from rag import e5onnx
-    from rag.embed import DefaultE5Embedder
+    from rag.embedding import e5onnx
+    from rag.embedding.embed import DefaultE5Embedder
 
     loads = []
 

@@ -4,14 +4,14 @@ from datetime import date
 
 import pytest
 
-from rag.chunk import approx_token_counter, chunk_article
-from rag.cite import byline_authors, drop_dangling, format_reference, unsupported_numbers
-from rag.conversation import resolve_followup
-from rag.fusion import minmax, rrf, term_coverage, weighted
-from rag.periods import passage_years, period_match, question_period
-from rag.qtype import question_type
+from rag.ingest.chunk import chunk_article
+from rag.answer.cite import byline_authors, drop_dangling, format_reference, unsupported_numbers
+from rag.answer.conversation import resolve_followup
+from rag.search.fusion import rrf, term_coverage
+from rag.search.periods import passage_years, period_match, question_period
+from rag.answer.qtype import question_type
 from rag.records import Article, Citation
-from rag.sentences import sentences, split_sentences
+from rag.ingest.sentences import sentences, split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -39,13 +39,17 @@ def test_overlong_sentence_is_cut_at_a_comma():
     assert "".join(text[a:b] for a, b in spans) == text
 
 
+def _one_token_per_char(texts):
+    return [len(t) for t in texts]
+
+
 def _article(body: str, headline: str = "标题") -> Article:
     return Article(id="a1", source="x", position=0, headline=headline, body=body)
 
 
 def test_chunks_respect_budget_and_overlap_one_sentence():
     body = "".join(f"这是第{i}个句子，内容用来测试分块是否正确。" for i in range(40))
-    chunks = chunk_article(_article(body), approx_token_counter, max_tokens=100, overlap=1)
+    chunks = chunk_article(_article(body), _one_token_per_char, max_tokens=100, overlap=1)
     assert len(chunks) > 3
     assert all(c.tokens <= 100 for c in chunks)
     for prev, nxt in zip(chunks, chunks[1:]):
@@ -79,10 +83,14 @@ def test_rrf_matches_hand_computed_scores():
     assert max(scores, key=scores.get) == "b"
 
 
-def test_minmax_and_weighted():
-    assert minmax({"a": 2.0, "b": 4.0}) == {"a": 0.0, "b": 1.0}
-    combined = weighted([{"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}], [0.7, 0.3])
-    assert combined == {"a": pytest.approx(0.7), "b": pytest.approx(0.3)}
+def test_rrf_breaks_ties_by_the_earlier_ranking_not_by_input_order():
+    # "a" and "c" both score 1/61: the first ranking's pick comes first, however
+    # the keys were hashed or inserted.
+    fused = rrf([["a", "b"], ["c", "b"]], k=60)
+    assert list(fused) == ["b", "a", "c"]
+    assert list(rrf([["c", "b"], ["a", "b"]], k=60)) == ["b", "c", "a"]
+    # Equal scores within one ranking order by rank; the result is ordered best first.
+    assert list(rrf([["x"], ["y"], ["z", "x"]], k=60)) == ["x", "y", "z"]
 
 
 def test_term_coverage_is_weighted():

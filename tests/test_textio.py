@@ -9,7 +9,7 @@ import os
 import pytest
 
 from rag.errors import InputError
-from rag.textio import open_lines, read_text
+from rag.ingest.textio import open_lines, read_text
 
 pytestmark = pytest.mark.unit
 

@@ -26,7 +26,7 @@ def sliver(tmp_path_factory):
 
 def _train(sliver, tmp_path, name):
     from rag.settings import Settings
-    from rag.train import run
+    from rag.answer.train import run
 
     models = tmp_path / name
     metrics = run(sliver, BENCH, tmp_path / f"work-{name}", Settings.load(embed_model="fake:hash-256"),
@@ -36,8 +36,8 @@ def _train(sliver, tmp_path, name):
 
 @pytest.mark.integration
 def test_training_is_deterministic_and_its_models_answer(sliver, tmp_path):
-    from rag.features import SENTENCE_FEATURES
-    from rag.reader import Reader
+    from rag.answer.features import SENTENCE_FEATURES
+    from rag.answer.reader import Reader
 
     a, metrics = _train(sliver, tmp_path, "a")
     b, _ = _train(sliver, tmp_path, "b")

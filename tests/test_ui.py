@@ -41,7 +41,7 @@ PLANTED_ISSUE = f"""# 株洲日报
 
 def build_index(folder: Path):
     """The bundled corpus plus an issue carrying script tags, indexed with the default model."""
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
     from rag.settings import Settings
 
     folder.mkdir(parents=True, exist_ok=True)

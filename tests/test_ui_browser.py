@@ -45,7 +45,7 @@ def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
     from rag.pipeline import Assistant
     from rag.settings import Settings
     from ui.app import build_app, launch_options

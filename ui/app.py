@@ -5,26 +5,26 @@ module stays cheap. Nothing on the page is fetched from outside the machine:
 analytics are off and the theme uses system fonts only.
 """
 
-import os
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
 
-# Must be set before gradio is first imported anywhere in the process.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
+from rag.pipeline import WARM_MESSAGE
+from rag.settings import RETRIEVAL_MODES
 
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from rag.bench_serve import WARM_MESSAGE  # noqa: E402
-
-from .article import article_html  # noqa: E402
-from .handlers import MAX_QUESTION_CHARS, Engine, Handlers  # noqa: E402
-from .history import STORAGE_KEY, dump_turns, load_turns  # noqa: E402
-from .links import esc, parse_span  # noqa: E402
-from .render import conversation_html, message_html, sources_html  # noqa: E402
-from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL_JS,  # noqa: E402
+from .article import article_html
+from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
+from .history import STORAGE_KEY, dump_turns, load_turns
+from .links import esc, parse_span
+from .render import conversation_html, message_html, sources_html
+from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL_JS,
                       SOURCES_JS)
+
+#: How the page names each retrieval mode.
+MODE_LABELS = {"hybrid": "混合检索", "keyword": "关键词", "dense": "语义"}
 
 CSS_FILE = Path(__file__).parent / "static" / "app.css"
 
@@ -161,7 +161,7 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
                 with gr.Row():
                     date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-from")
                     date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to")
-                mode = gr.Radio([("混合检索", "hybrid"), ("关键词", "keyword"), ("语义", "dense")],
+                mode = gr.Radio([(MODE_LABELS[m], m) for m in RETRIEVAL_MODES],
                                 value=settings.retrieval_mode, label="检索方式")
         with gr.Column(scale=5, min_width=300):
             gr.HTML('<div class="panel-title">引用来源</div>')
@@ -230,7 +230,7 @@ def _archive_tab(gr, h: Handlers, settings, header):
             gr.HTML('<div class="panel-title">上传报纸</div>')
             limit = f"单个文件不超过 {settings.upload_max_mb} MB"
             if settings.allow_upload:
-                gr.HTML(f'<div class="upload-note">支持 .txt、.md（整期报纸）和 .jsonl、.jsonl.gz（档案导出，每行一篇），'
+                gr.HTML(f'<div class="upload-note">支持 {"、".join(ISSUE_SUFFIXES)}（整期报纸）和 {"、".join(JSONL_SUFFIXES)}（档案导出，每行一篇），'
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
                 # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
                 files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from rag.cite import format_reference, quoted_reference
+from rag.answer.cite import format_reference, quoted_reference
 from rag.records import Article, Citation
 
 from .links import article_link, esc

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import file_hash
+from rag.ingest import SUFFIXES, file_hash
+from rag.settings import RETRIEVAL_MODES
 
 from .article import open_article
 from .render import (FileRow, Turn, closest_articles, conversation_html, header_html, ingest_report_html,
@@ -25,8 +26,6 @@ from .render import (FileRow, Turn, closest_articles, conversation_html, header_
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
-MODES = ("hybrid", "keyword", "dense")
-UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".jsonl.gz")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 #: How long a question waits for the model to load before it is answered anyway.
@@ -70,7 +69,7 @@ def zh_file_error(error: str, name: str) -> str:
 
 def unsupported_type(name: str) -> str:
     """Why a file of this type is refused (Gradio's own English check is not used)."""
-    return f"不支持的文件类型“{Path(name).suffix or name}”，只接受 {'、'.join(UPLOAD_SUFFIXES)}"
+    return f"不支持的文件类型“{Path(name).suffix or name}”，只接受 {'、'.join(SUFFIXES)}"
 
 
 class UserInputError(ValueError):
@@ -110,7 +109,7 @@ def check_range(date_from: str | None, date_to: str | None) -> tuple[str | None,
 def check_mode(mode: str | None) -> str | None:
     if mode in (None, ""):
         return None
-    if mode not in MODES:
+    if mode not in RETRIEVAL_MODES:
         raise UserInputError(f"未知的检索方式：{mode}。")
     return mode
 
@@ -151,7 +150,7 @@ class Engine:
 
     def reload(self) -> None:
         """Load the index from disk again; questions in flight keep the old one."""
-        from rag.index import Index
+        from rag.search.index import Index
         from rag.pipeline import Assistant
 
         old = self.assistant
@@ -270,7 +269,7 @@ class Handlers:
     def check_files(self, files: Sequence[str] | None) -> str:
         """As files are chosen: the ones that will be refused, and why (else nothing)."""
         rows = [FileRow(Path(str(f)).name, "rejected", error=unsupported_type(Path(str(f)).name))
-                for f in (files or []) if f and not Path(str(f)).name.lower().endswith(UPLOAD_SUFFIXES)]
+                for f in (files or []) if f and not Path(str(f)).name.lower().endswith(SUFFIXES)]
         return ingest_report_html(rows, "以下文件不会导入：") if rows else ""
 
     def upload_dir(self) -> Path:
@@ -332,7 +331,7 @@ class Handlers:
         for p in paths:
             src = Path(p)
             name = src.name
-            if not name.lower().endswith(UPLOAD_SUFFIXES):
+            if not name.lower().endswith(SUFFIXES):
                 rows.append(FileRow(name, "rejected", error=unsupported_type(name)))
                 continue
             try:
@@ -356,7 +355,7 @@ class Handlers:
         return rows, accepted
 
     def _ingest(self, accepted: Sequence[tuple[str, str]], date: str | None, progress: Callable):
-        from rag.ingest import ingest
+        from rag.ingest.indexer import ingest
 
         total = len(accepted)
         done = [0]

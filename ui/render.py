@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.cite import format_date, format_reference, quoted_reference
+from rag.answer.cite import MARKER_RE, format_date, format_reference, quoted_reference
+from rag.answer.verify import VERDICT_LABELS
+from rag.ingest.sentences import SENTENCE_ENDS
 from rag.records import Article, Citation
 
 from .links import article_link, esc, question_url
@@ -20,11 +22,8 @@ from .links import article_link, esc, question_url
 #: Characters of context shown on each side of a quote inside its paragraph.
 CONTEXT_CHARS = 160
 
-_MARKER = re.compile(r"\[(\d+)\]")
-_SENTENCE_END = "。！？；!?"
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{12}-")  # see handlers.Handlers._accept
 
-VERDICT_LABELS = {"supported": "有依据", "contradicted": "与报道不符", "not_found": "档案中未找到"}
 STATUS_LABELS = {"ok": "已导入", "skipped": "已在索引中", "error": "出错", "rejected": "已拒绝"}
 
 
@@ -104,14 +103,14 @@ def quote_context(body: str, start: int, end: int, quote: str,
         cut = before[-width:]
         # Start the context at a sentence boundary when one is close.
         for i, ch in enumerate(cut[:width // 2]):
-            if ch in _SENTENCE_END:
+            if ch in SENTENCE_ENDS:
                 cut = cut[i + 1:]
                 break
         before = "…" + cut
     if len(after) > width:
         cut = after[:width]
         for i in range(len(cut) - 1, width // 2, -1):
-            if cut[i] in _SENTENCE_END:
+            if cut[i] in SENTENCE_ENDS:
                 cut = cut[:i + 1]
                 break
         after = cut + "…"
@@ -176,7 +175,7 @@ def linkify(text: str, numbers: Iterable[int], prefix: str) -> str:
         target = anchor_id(prefix, n)
         return f'<a class="cite-link" href="#{target}" data-target="{target}">[{n}]</a>'
 
-    return _MARKER.sub(link, esc_lines(text))
+    return MARKER_RE.sub(link, esc_lines(text))
 
 
 def turn_prefix(i: int) -> str:

@@ -1,0 +1,173 @@
+"""Open Chinese reading-comprehension data (CMRC 2018, DRCD) for training the reader.
+
+The files are SQuAD-style JSON (``../shared/train/README.md``). DRCD is in
+traditional characters and is converted to simplified with OpenCC. Splits are
+fixed by file and by a hash of the context, so every run sees the same ones:
+
+- ``cmrc2018_trial.json`` is the validation split and is never trained on;
+  half of it (by context hash) chooses thresholds, the other half reports;
+- in every file, contexts whose hash falls under ``WITHHELD_SHARE`` are kept
+  out of the pooled index, so their questions teach and measure refusals.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Training files, in the order they are read; the last is the validation split.
+TRAIN_FILES = ("cmrc2018_dev.json", "DRCD_dev.json", "DRCD_test.json")
+VALIDATION_FILE = "cmrc2018_trial.json"
+#: Share of contexts withheld from the pooled index (their questions have no evidence).
+WITHHELD_SHARE = 0.15
+#: News articles from the bench corpus pooled in as noise.
+NOISE_ARTICLES = 2500
+
+
+@dataclass(frozen=True)
+class MRCQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    context_id: str
+    split: str  # train | tune | report  (tune and report are the two halves of validation)
+    withheld: bool  # its context is not in the pooled index
+
+
+@dataclass(frozen=True)
+class MRCContext:
+    id: str
+    title: str
+    text: str
+    withheld: bool
+
+
+def _fraction(key: str) -> float:
+    """A stable number in [0, 1) from a string."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 2 ** 32
+
+
+def _converter(name: str):
+    if not name.startswith("DRCD"):
+        return lambda s: s
+    import opencc  # opencc-python-reimplemented, pure Python
+
+    conv = opencc.OpenCC("t2s")
+    return conv.convert
+
+
+def load(train_dir: Path) -> tuple[list[MRCContext], list[MRCQuestion]]:
+    """Every context and question of the training files, DRCD in simplified script."""
+    contexts: list[MRCContext] = []
+    questions: list[MRCQuestion] = []
+    for name in (*TRAIN_FILES, VALIDATION_FILE):
+        path = train_dir / name
+        data = json.loads(path.read_text(encoding="utf-8"))
+        convert = _converter(name)
+        stem = name.removesuffix(".json")
+        for a, art in enumerate(data["data"]):
+            for p, para in enumerate(art["paragraphs"]):
+                cid = f"{stem}-{a}-{p}"
+                withheld = _fraction("withhold:" + cid) < WITHHELD_SHARE
+                text = convert(para["context"])
+                contexts.append(MRCContext(cid, convert(art.get("title") or ""), text, withheld))
+                if name == VALIDATION_FILE:
+                    split = "tune" if _fraction("half:" + cid) < 0.5 else "report"
+                else:
+                    split = "train"
+                for qa in para["qas"]:
+                    answers = tuple(dict.fromkeys(convert(x["text"]).strip() for x in qa["answers"]
+                                                  if x["text"].strip()))
+                    if answers:
+                        questions.append(MRCQuestion(f"{stem}:{qa['id']}", convert(qa["question"]),
+                                                     answers, cid, split, withheld))
+    return contexts, questions
+
+
+def noise_articles(bench_path: Path, n: int = NOISE_ARTICLES) -> Iterator[dict]:
+    """The first ``n`` bench news articles, as archive JSONL rows."""
+    with gzip.open(bench_path, "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i >= n:
+                break
+            row = json.loads(line)
+            row["id"] = f"noise-{i}"
+            yield row
+
+
+def write_pool(train_dir: Path, bench_path: Path, out: Path, noise: int = NOISE_ARTICLES) -> int:
+    """The pooled archive as JSONL: every context not withheld, then the noise. Returns rows."""
+    contexts, _ = load(train_dir)
+    rows = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for c in contexts:
+            if c.withheld:
+                continue
+            fh.write(json.dumps({"id": c.id, "headline": c.title, "text": c.text}, ensure_ascii=False) + "\n")
+            rows += 1
+        for row in noise_articles(bench_path, noise):
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            rows += 1
+    return rows
+
+
+#: Synthetic questions per news article and the kinds of answer they ask for.
+_SYNTHETIC_ASK = {"NUM": "多少", "TIME": "什么时候", "PER": "谁", "ORG": "哪个单位", "LOC": "哪里", "ORD": "第几"}
+
+
+#: News articles after the pooled ones whose cloze questions have no evidence in the pool.
+ABSENT_NEWS_ARTICLES = 500
+
+
+def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
+                   absent: int = ABSENT_NEWS_ARTICLES) -> list[MRCQuestion]:
+    """Cloze questions about news articles, one per article where one can be made.
+
+    Questions about the ``n`` pooled articles have their evidence in the pool;
+    questions about the ``absent`` articles after them do not (withheld).
+
+    A sentence holding a number, date, person, organisation or place becomes a
+    question by putting a question word in place of that value and keeping only
+    its clause and the one before it ("…参保人数达到多少万人？"). Articles split by
+    hash: most train; of the rest, half (split "news_tune") joins the validation
+    that chooses thresholds and half (split "news") only reports.
+    """
+    import re
+
+    from .candidates import candidates, default_tagger
+    from ..ingest.sentences import split_sentences
+
+    tagger = default_tagger()
+    out: list[MRCQuestion] = []
+    for i, row in enumerate(noise_articles(bench_path, n + absent)):
+        text = row.get("text") or ""
+        key = f"noise-{i}"
+        pick = _fraction("synthetic:" + key)
+        sentences = [text[a:b] for a, b in split_sentences(text) if 20 <= b - a <= 120]
+        if not sentences:
+            continue
+        sentence = sentences[int(pick * 997) % len(sentences)]
+        found = [c for c in candidates(sentence, tagger)
+                 if c.kind in _SYNTHETIC_ASK and 2 <= len(c.text) <= 12 and sentence.count(c.text) == 1
+                 and (c.kind != "TIME" or re.search(r"\d", c.text))  # 近日, 当日 ask nothing
+                 and (c.kind != "NUM" or re.search(r"\d", c.text) and sentence[c.start - 1:c.start] != "第")]
+        if not found:
+            continue
+        c = found[int(pick * 9973) % len(found)]
+        breaks = [m.end() for m in re.finditer(r"[，,；;：:]", sentence)]
+        start = max([b for b in breaks if b <= c.start][-2:-1] or [0])
+        end = min([b - 1 for b in breaks if b > c.end] or [len(sentence)])
+        ask = _SYNTHETIC_ASK[c.kind]
+        if c.kind == "NUM":
+            ask += re.sub(r"^[^\u4e00-\u9fff%％]*", "", re.sub(r"^(?:约|近|超过|超|逾|不少于)", "", c.text))[-2:]
+        question = (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？"
+        if len(question) < 8:
+            continue
+        f = _fraction("news-split:" + key)
+        split = "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
+        out.append(MRCQuestion(f"synthetic:{key}", question, (c.text,), key, split, i >= n))
+    return out

@@ -1,0 +1,199 @@
+"""The learned reader: which sentence answers, which span is the answer, and whether to refuse.
+
+Three small models, trained by ``rag train`` on open Chinese reading-comprehension
+data pooled with news noise and retrieved with this project's own retriever:
+
+1. a sentence model (LightGBM): the probability that a sentence holds the answer;
+2. a span model (LightGBM): the probability that a candidate span *is* the
+   answer, for the candidates of the best few sentences;
+3. an answerability model (logistic regression over the two models' outputs):
+   the probability that the passages answer the question at all.
+
+The two thresholds (refuse, lead) were chosen on a validation split that the
+models never saw; ``rag/answer/models/reader.json`` records them with the numbers
+measured when they were chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .candidates import Candidate, Tagger, candidates, default_tagger
+from .features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, sentence_features,
+                       sentence_units, span_features)
+from ..records import Hit
+
+MODELS_DIR = Path(__file__).parent / "models"
+#: Passages from the top of each single ranking that the reader also reads (the
+#: assistant, training and verification all read the same pool).
+EXTRA_CANDIDATES = 2
+#: Sentences per question whose candidates are tagged and scored (the tagger costs ~4 ms a sentence).
+SPAN_SENTENCES = 5
+
+QUESTION_FEATURES = (
+    "best_span_p", "second_span_p", "best_sent_p", "second_sent_p", "quoted_sent_p", "span_expected",
+    "quoted_s_char", "quoted_s_bigram", "quoted_s_term", "quoted_s_lcs", "quoted_ctx_bigram",
+    "quoted_ctx_term", "quoted_names_missing", "quoted_names_missing_s", "quoted_period_s",
+    "quoted_period_ctx", "quoted_rank", "top_dense",
+    "kind_none", "kind_ordinal", "kind_number", "kind_time", "kind_person", "kind_org", "kind_place",
+    "kind_list", "kind_entity",
+)
+#: The sentence features the answerability model sees of the quoted sentence.
+_QUOTED = ("s_char", "s_bigram", "s_term", "s_lcs", "ctx_bigram", "ctx_term", "names_missing",
+           "names_missing_s", "period_s", "period_ctx", "rank")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate with its probability of being the answer, in its sentence."""
+
+    candidate: Candidate
+    unit: SentenceUnit
+    p: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader found for one question."""
+
+    sentences: tuple[tuple[SentenceUnit, float], ...]  # best first, with P(holds the answer)
+    quoted: SentenceUnit | None  # the sentence the answer quotes
+    best: Scored | None  # the most likely answer span
+    p_answer: float  # P(the passages answer the question)
+    refuse: bool
+    lead: str | None  # the answer span, only when the reader is confident
+
+
+def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarray,
+                 scored: list[Scored], quoted: int | None) -> list[float]:
+    """One row of QUESTION_FEATURES; ``quoted`` indexes the most likely sentence, which an
+    answer without a lead quotes."""
+    from .features import EXPECTED_TYPES, QUESTION_KINDS
+
+    idx = {n: i for i, n in enumerate(SENTENCE_FEATURES)}
+    top = np.sort(sent_p)[::-1] if len(sent_p) else np.zeros(0)
+    best = scored[0] if scored else None
+    row = sent_rows[quoted] if quoted is not None else [0.0] * len(SENTENCE_FEATURES)
+    expected = float(bool(best) and best.candidate.kind in EXPECTED_TYPES.get(q.kind or "", {best.candidate.kind}))
+    return [best.p if best else 0.0, scored[1].p if len(scored) > 1 else 0.0,
+            float(top[0]) if len(top) else 0.0, float(top[1]) if len(top) > 1 else 0.0,
+            float(sent_p[quoted]) if quoted is not None else 0.0, expected,
+            *(row[idx[name]] for name in _QUOTED),
+            max((r[idx["dense"]] for r in sent_rows), default=-1.0),
+            *(float(q.kind == k) for k in QUESTION_KINDS)]
+
+
+class Reader:
+    """Loads the trained models on first use; thread-safe after that."""
+
+    def __init__(self, models_dir: Path = MODELS_DIR, tagger: Tagger | None = None):
+        self.models_dir = Path(models_dir)
+        self.tagger = tagger
+        self._lock = threading.Lock()
+        self._predict = threading.Lock()  # one prediction at a time per booster set: cheap, and safe
+        self._loaded: tuple | None = None
+
+    def _models(self):
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    import lightgbm as lgb
+
+                    from ..errors import ModelLoadError
+
+                    try:
+                        meta = json.loads((self.models_dir / "reader.json").read_text(encoding="utf-8"))
+                        sent = lgb.Booster(model_file=str(self.models_dir / "reader-sentence.txt"))
+                        span = lgb.Booster(model_file=str(self.models_dir / "reader-span.txt"))
+                        answerable = None
+                        if meta["answerability"].get("kind") == "lightgbm":
+                            answerable = lgb.Booster(model_file=str(self.models_dir / "reader-answerable.txt"))
+                    except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+                        raise ModelLoadError(f"the reader's models in {self.models_dir} cannot be loaded "
+                                         f"({exc}); run `make train` to rebuild them") from None
+                    if tuple(meta["sentence_features"]) != SENTENCE_FEATURES or \
+                            tuple(meta["span_features"]) != SPAN_FEATURES or \
+                            tuple(meta["question_features"]) != QUESTION_FEATURES:
+                        raise ModelLoadError(f"the reader's models in {self.models_dir} were trained on other "
+                                         "features; run `make train` to rebuild them")
+                    self._loaded = (meta, sent, span, answerable)
+        return self._loaded
+
+    @property
+    def meta(self) -> dict:
+        return self._models()[0]
+
+    def sentence_probabilities(self, q: QuestionView, units: list[SentenceUnit]) -> tuple[list[list[float]], np.ndarray]:
+        rows = sentence_features(q, units)
+        if not rows:
+            return rows, np.zeros(0)
+        _, sent, _, _ = self._models()
+        with self._predict:
+            return rows, sent.predict(np.asarray(rows, dtype=np.float64), num_threads=1)
+
+    def score_spans(self, q: QuestionView, units: list[SentenceUnit], rows: list[list[float]],
+                    sent_p: np.ndarray) -> list[Scored]:
+        """Candidates of the best SPAN_SENTENCES sentences, most likely first."""
+        _, _, span, _ = self._models()
+        tagger = self.tagger or default_tagger()
+        order = np.argsort(-sent_p, kind="stable")[:SPAN_SENTENCES]
+        feats, owners = [], []
+        for rank, i in enumerate(order):
+            unit = units[i]
+            cands = candidates(unit.text, tagger)
+            if not cands:
+                continue
+            feats += span_features(q, unit, cands, float(sent_p[i]), rank, rows[i])
+            owners += [(c, unit) for c in cands]
+        if not feats:
+            return []
+        with self._predict:
+            p = span.predict(np.asarray(feats, dtype=np.float64), num_threads=1)
+        scored = [Scored(c, u, float(x)) for (c, u), x in zip(owners, p)]
+        scored.sort(key=lambda s: (-s.p, s.unit.rank, s.unit.start, s.candidate.start))
+        return scored
+
+    def p_answer(self, row: list[float]) -> float:
+        """The answerability model over QUESTION_FEATURES (logistic or LightGBM, as trained)."""
+        meta, _, _, answerable = self._models()
+        if answerable is not None:
+            with self._predict:
+                return float(answerable.predict(np.asarray([row], dtype=np.float64), num_threads=1)[0])
+        model = meta["answerability"]
+        z = model["intercept"]
+        for x, mean, scale, w in zip(row, model["mean"], model["scale"], model["coef"]):
+            z += w * (x - mean) / scale
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def read(self, q: QuestionView, hits: list[Hit]) -> Reading:
+        units = sentence_units(hits)
+        rows, sent_p = self.sentence_probabilities(q, units)
+        if not units:
+            return Reading((), None, None, 0.0, True, None)
+        scored = self.score_spans(q, units, rows, sent_p)
+        best = scored[0] if scored else None
+        order = np.argsort(-sent_p, kind="stable")
+        p = self.p_answer(question_row(q, rows, sent_p, scored, int(order[0])))
+        meta = self.meta
+        ranked = tuple((units[i], float(sent_p[i])) for i in order)
+        confident = best is not None and best.p >= meta["lead_threshold"]
+        # A lead is quoted from its own sentence; without one, the most likely sentence speaks.
+        quoted = best.unit if confident else ranked[0][0]
+        lead = best.candidate.text if confident else None
+        return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
+
+
+_default_reader: Reader | None = None
+
+
+def default_reader() -> Reader:
+    global _default_reader
+    if _default_reader is None:
+        _default_reader = Reader()
+    return _default_reader

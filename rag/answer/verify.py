@@ -1,0 +1,176 @@
+"""Claim verification with the reader: supported, contradicted, or not found in the archive.
+
+A claim is checked value by value. Each number (with its unit) or name the
+claim states is masked into a question ("…参保人数达到多少人", "官塘村位于哪里"),
+and the reader answers that question from the archive as it answers any other:
+it finds the sentence, aligns the question's words with the clause around each
+candidate, and picks the span. The claim is supported when the reader's answer
+is the claimed value, contradicted when the reader confidently gives another
+value of the same kind, and not found otherwise: a claimed value that stands in
+a neighbouring clause (the hard score for the soft one) supports nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .compose import make_citation
+from .candidates import (QUALIFIER_AFTER, QUALIFIER_BEFORE, Candidate, candidates, default_tagger,
+                         rule_candidates)
+from .cite import format_reference
+from .features import char_bigrams, normalize, question_view
+from .reader import EXTRA_CANDIDATES
+from ..search.periods import passage_years
+from ..records import Citation
+
+SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_found"
+VERDICTS = (SUPPORTED, CONTRADICTED, NOT_FOUND)
+VERDICT_LABELS = {SUPPORTED: "有依据", CONTRADICTED: "与报道不符", NOT_FOUND: "档案中未找到"}
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+#: The question word that asks for each kind of value.
+_ASK = {"NUM": "多少", "ORD": "第几", "PER": "谁", "LOC": "哪里", "ORG": "哪个单位", "TIME": "什么时候"}
+#: Kinds of value a claim is checked on, most telling first.
+_CHECKED = ("NUM", "ORD", "LOC", "ORG", "PER")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: str
+    verdict: str  # supported | contradicted | not_found
+    explanation: str
+    evidence: tuple[Citation, ...] = ()
+    claimed: str | None = None  # the value in the claim that was checked
+    found: str | None = None  # the value the archive gives
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "verdict": self.verdict, "label": VERDICT_LABELS[self.verdict],
+                "explanation": self.explanation, "claimed": self.claimed, "found": self.found,
+                "evidence": [c.to_dict() for c in self.evidence]}
+
+    def explain(self) -> str:
+        lines = [f"{VERDICT_LABELS[self.verdict]}（{self.verdict}）：{self.explanation}"]
+        for c in self.evidence:
+            lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
+        return "\n".join(lines)
+
+
+def _values(claim: str) -> list[Candidate]:
+    """The numbers and names a claim states, in the order they are checked."""
+    found = [c for c in rule_candidates(claim) if c.kind in ("NUM", "ORD")]
+    taken = [(c.start, c.end) for c in found]
+    for c in candidates(claim, default_tagger()):
+        if c.kind in ("LOC", "ORG", "PER") and c.source == "lac" and \
+                not any(a < c.end and c.start < b for a, b in taken):
+            found.append(c)
+    # Without numbers, the claim is checked on its last name (the longest of overlapping
+    # ones: 渌口区淦田镇 over 淦田镇): the subject comes first, what is said of it after.
+    names = [c for c in found if c.kind not in ("NUM", "ORD")]
+    names = [c for c in names if not any(o is not c and o.start <= c.start and c.end <= o.end
+                                         and o.end - o.start > c.end - c.start for o in names)]
+    # A claim with numbers is checked on them; the names around them say what they measure.
+    numbers = [c for c in found if c.kind in ("NUM", "ORD")]
+    return numbers or names[::-1][:1]
+
+
+def _masked(claim: str, value: Candidate) -> str:
+    """The claim as a question about ``value``: 353万人 → 多少万人, 渌口区淦田镇 → 哪里."""
+    if value.kind == "NUM":
+        unit = re.sub(r"^[^\u4e00-\u9fff%％]*?(?=[万亿千百]?[^\d.,，])", "", _strip_number(value.text))
+        ask = "多少" + unit
+    else:
+        ask = _ASK[value.kind]
+    return claim[:value.start] + ask + claim[value.end:]
+
+
+def _strip_number(text: str) -> str:
+    text = re.sub(rf"^(?:{QUALIFIER_BEFORE})", "", text)
+    text = re.sub(rf"(?:{QUALIFIER_AFTER})$", "", text)
+    return re.sub(r"^[\d.,，零〇一二两三四五六七八九十]+", "", text)
+
+
+def _same_value(claimed: Candidate, found: str) -> bool:
+    a, b = normalize(claimed.text), normalize(found)
+    if claimed.kind in ("NUM", "ORD"):
+        return _NUMBER.findall(a) == _NUMBER.findall(b) and _strip_number(a) == _strip_number(b) \
+            if _NUMBER.findall(a) else a == b
+    return bool(a) and (a in b or b in a)
+
+
+def verify_claim(assistant, claim: str, **search_kwargs) -> Verdict:
+    """Check each value the claim states by asking the archive for it."""
+    claim = claim.strip()
+    values = _values(claim)
+    if not values:
+        return _check_statement(assistant, claim, search_kwargs)
+    supported: Citation | None = None
+    for value in values:
+        verdict = _check_value(assistant, claim, value, search_kwargs)
+        if verdict.verdict != SUPPORTED:
+            return verdict
+        supported = supported or verdict.evidence[0]
+    year = _year_conflict(assistant, claim, supported)
+    if year:
+        return year
+    return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", (supported,), values[0].text, values[0].text)
+
+
+def _read(assistant, question: str, search_kwargs: dict):
+
+    query = assistant.retriever.analyse(question)
+    k = max(assistant.settings.top_k, 5)
+    hits = assistant.retriever.search(query, k=k, extra=EXTRA_CANDIDATES, **search_kwargs)
+    return assistant.reader.read(question_view(query), hits)
+
+
+def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -> Verdict:
+    reading = _read(assistant, _masked(claim, value), search_kwargs)
+    best = reading.best
+    if reading.refuse or best is None:
+        return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", (), value.text)
+    cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
+    if _same_value(value, best.candidate.text):
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
+    same_kind = best.candidate.kind == value.kind or {best.candidate.kind, value.kind} <= {"LOC", "ORG"}
+    confident = reading.lead is not None
+    if same_kind and confident:
+        return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
+                       cite, value.text, best.candidate.text)
+    if normalize(value.text) in normalize(best.unit.text):
+        return Verdict(claim, NOT_FOUND, f"报道中的{value.text}说的是另一项内容，不能证实这一说法。",
+                       cite, value.text, None)
+    return Verdict(claim, NOT_FOUND, f"找到相关报道，但不能确认{value.text}这一说法。", cite, value.text, None)
+
+
+def _year_conflict(assistant, claim: str, cite: Citation | None) -> Verdict | None:
+    """A claim about one year checked against a sentence about another."""
+    if cite is None:
+        return None
+    article = assistant.index.articles[cite.article_id]
+    for year in _YEAR.findall(claim):
+        years = passage_years(cite.quote, article.date)
+        if years and int(year) not in years:
+            other = sorted(years)[-1]
+            return Verdict(claim, CONTRADICTED, f"报道说的是{other}年，而不是{year}年。",
+                           (cite,), f"{year}年", f"{other}年")
+    return None
+
+
+#: A claim stating no number or name is supported only by a sentence (with its
+#: headline) holding this share of the claim's character pairs: a near-quotation.
+_QUOTATION = 0.8
+
+
+def _check_statement(assistant, claim: str, search_kwargs: dict) -> Verdict:
+    reading = _read(assistant, claim, search_kwargs)
+    if reading.refuse or not reading.sentences:
+        return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。")
+    unit = reading.sentences[0][0]
+    grams = char_bigrams(normalize(claim))
+    have = char_bigrams(normalize(unit.hit.article.headline + "。" + unit.text))
+    cite = (make_citation(1, unit.hit, unit.start, unit.end),)
+    if grams and len(grams & have) / len(grams) >= _QUOTATION:
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite)
+    return Verdict(claim, NOT_FOUND, "找到相关报道，但不足以证实这一说法。", cite)

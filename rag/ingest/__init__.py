@@ -1,0 +1,18 @@
+"""Ingest: raw issue files -> ``Article`` records -> sentence-aware ``Chunk`` records -> the index.
+
+- ``textio``: decoding (UTF-8, GB18030, gzip) with file-and-line errors.
+- ``parse`` and ``parse_*``: Markdown, raw PDF text and archive JSONL into articles.
+- ``dates``: printed issue dates, 期号 and 版次, and dates inferred from the text.
+- ``sentences`` and ``chunk``: Chinese sentence splitting with offsets; token-limited chunks.
+- ``indexer``: the ``rag ingest`` command's logic (incremental, locked, atomic).
+"""
+
+from .. import lazy_exports
+
+__all__, __getattr__ = lazy_exports(__name__, {
+    "chunk": ("chunk_article", "chunk_articles"),
+    "indexer": ("IngestReport", "file_hash", "ingest"),
+    "parse": ("SUFFIXES", "ParsedFile", "find_inputs", "iter_files", "parse_file", "validate_date"),
+    "sentences": ("SENTENCE_END_RE", "SENTENCE_ENDS", "sentences", "split_sentences"),
+    "textio": ("open_lines", "read_text"),
+})
