@@ -15,6 +15,7 @@ FAKE_MODEL = "fake:hash-256"
 
 RETRIEVAL_MODES = ("hybrid", "keyword", "dense")
 EMBED_BACKENDS = ("onnx-int8", "torch")
+INDEX_KINDS = ("auto", "flat", "hnsw")
 
 
 def _default_cache() -> Path:
@@ -55,6 +56,10 @@ class Settings:
     ui_user: str | None = None
     ui_password: str | None = field(default=None, repr=False)
 
+    # Nearest-neighbour search the index is built with: "auto" (exact below 200,000
+    # chunks, HNSW above), "flat" or "hnsw". manifest.json records the kind built.
+    index_kind: str = "auto"
+
     # A second ingest into the same index waits this long for the first, then fails.
     index_lock_timeout_s: float = 1800.0
 
@@ -75,6 +80,8 @@ class Settings:
             raise SettingsError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}, "
                 f"got {self.retrieval_mode!r}")
+        if self.index_kind not in INDEX_KINDS:
+            raise SettingsError(f"index_kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")
         if self.embed_backend not in EMBED_BACKENDS:
             raise SettingsError(
                 f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, got {self.embed_backend!r}")

@@ -143,7 +143,7 @@ def test_lost_race_keeps_the_finished_folder(tmp_path):
         d.mkdir()
         (d / e5model.MARKER).write_text("{}")
     (dest / "who").write_text("first")
-    e5model._move_into_place(ours, dest)
+    e5model.move_into_place(ours, dest)
     assert (dest / "who").read_text() == "first"
 
 

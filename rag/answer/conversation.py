@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..search.periods import _Q_EXPLICIT, _Q_RELATIVE
+from ..search.periods import ASKED_PERIOD_RE, ASKED_RELATIVE_PERIOD_RE
 
 _FOLLOW_START = re.compile(r"^(?:那么?|那个|还有|另外|再问一下|再问|其中)[，,、\s]*")
 _ELLIPTIC = re.compile(r"^(.{1,20}?)(?:呢|怎么样|如何|又如何|又是多少)[？?]?$")
@@ -41,9 +41,9 @@ def resolve_followup(question: str, previous: Sequence[str]) -> str:
 
 def _substitute(last: str, focus: str) -> str:
     """Put ``focus`` in the slot of ``last`` it replaces (a period, or a place)."""
-    new_period = _Q_EXPLICIT.search(focus) or _Q_RELATIVE.search(focus)
+    new_period = ASKED_PERIOD_RE.search(focus) or ASKED_RELATIVE_PERIOD_RE.search(focus)
     if new_period:
-        old = _Q_EXPLICIT.search(last) or _Q_RELATIVE.search(last)
+        old = ASKED_PERIOD_RE.search(last) or ASKED_RELATIVE_PERIOD_RE.search(last)
         if old:
             return last[:old.start()] + new_period.group(0) + last[old.end():]
         return new_period.group(0) + last

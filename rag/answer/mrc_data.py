@@ -46,7 +46,7 @@ class MRCContext:
     withheld: bool
 
 
-def _fraction(key: str) -> float:
+def stable_fraction(key: str) -> float:
     """A stable number in [0, 1) from a string."""
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 2 ** 32
 
@@ -72,11 +72,11 @@ def load(train_dir: Path) -> tuple[list[MRCContext], list[MRCQuestion]]:
         for a, art in enumerate(data["data"]):
             for p, para in enumerate(art["paragraphs"]):
                 cid = f"{stem}-{a}-{p}"
-                withheld = _fraction("withhold:" + cid) < WITHHELD_SHARE
+                withheld = stable_fraction("withhold:" + cid) < WITHHELD_SHARE
                 text = convert(para["context"])
                 contexts.append(MRCContext(cid, convert(art.get("title") or ""), text, withheld))
                 if name == VALIDATION_FILE:
-                    split = "tune" if _fraction("half:" + cid) < 0.5 else "report"
+                    split = "tune" if stable_fraction("half:" + cid) < 0.5 else "report"
                 else:
                     split = "train"
                 for qa in para["qas"]:
@@ -146,7 +146,7 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
     for i, row in enumerate(noise_articles(bench_path, n + absent)):
         text = row.get("text") or ""
         key = f"noise-{i}"
-        pick = _fraction("synthetic:" + key)
+        pick = stable_fraction("synthetic:" + key)
         sentences = [text[a:b] for a, b in split_sentences(text) if 20 <= b - a <= 120]
         if not sentences:
             continue
@@ -167,7 +167,7 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
         question = (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？"
         if len(question) < 8:
             continue
-        f = _fraction("news-split:" + key)
+        f = stable_fraction("news-split:" + key)
         split = "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
         out.append(MRCQuestion(f"synthetic:{key}", question, (c.text,), key, split, i >= n))
     return out

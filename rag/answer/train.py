@@ -137,9 +137,9 @@ def _span_label(text: str, answers) -> int:
 
 
 def _folds(examples: list[Example]) -> np.ndarray:
-    from .mrc_data import _fraction
+    from .mrc_data import stable_fraction
 
-    return np.array([int(_fraction("fold:" + e.q.context_id) < 0.5) for e in examples])
+    return np.array([int(stable_fraction("fold:" + e.q.context_id) < 0.5) for e in examples])
 
 
 def _train(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]):

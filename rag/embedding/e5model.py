@@ -373,7 +373,7 @@ def build_sentence_transformer(dest: Path, progress: bool = True) -> Path:
             (tmp / "2_Normalize").mkdir(exist_ok=True)
             (tmp / MARKER).write_text(json.dumps({"source": str(e5.path),
                                                   "source_bytes": len(e5.data)}), "utf-8")
-            _move_into_place(tmp, dest)
+            move_into_place(tmp, dest)
             bar.update()
         return dest
     except ModelLoadError:
@@ -384,7 +384,9 @@ def build_sentence_transformer(dest: Path, progress: bool = True) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _move_into_place(tmp: Path, dest: Path) -> None:
+def move_into_place(tmp: Path, dest: Path) -> None:
+    """Publish a finished model folder built in ``tmp`` as ``dest``, once, even when
+    several processes race (the first complete folder wins; ``MARKER`` says complete)."""
     if (dest / MARKER).exists():
         return  # someone else finished first; the caller deletes tmp
     if dest.exists():  # a stale, incomplete folder (no marker): never ours to keep

