@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag.answer.cite import MARKER_RE, format_date, format_reference, quoted_reference
 from rag.answer.verify import VERDICT_LABELS
-from rag.ingest.sentences import SENTENCE_ENDS
+from rag.ingest.sentences import FULL_STOPS
 from rag.records import Article, Citation
 
 from .links import article_link, esc, question_url
@@ -103,14 +103,14 @@ def quote_context(body: str, start: int, end: int, quote: str,
         cut = before[-width:]
         # Start the context at a sentence boundary when one is close.
         for i, ch in enumerate(cut[:width // 2]):
-            if ch in SENTENCE_ENDS:
+            if ch in FULL_STOPS:
                 cut = cut[i + 1:]
                 break
         before = "…" + cut
     if len(after) > width:
         cut = after[:width]
         for i in range(len(cut) - 1, width // 2, -1):
-            if cut[i] in SENTENCE_ENDS:
+            if cut[i] in FULL_STOPS:
                 cut = cut[:i + 1]
                 break
         after = cut + "…"

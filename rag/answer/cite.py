@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from .qtype import numbers_in
-from ..ingest.sentences import SENTENCE_ENDS
+from ..ingest.sentences import FULL_STOPS
 from ..records import Citation
 
 #: A citation marker in answer text: "[1]".
@@ -84,7 +84,7 @@ def unsupported_numbers(text: str, passages: dict[int, str]) -> list[str]:
     """
     cited = cited_numbers(text)
     missing: list[str] = []
-    for sentence in re.split(f"(?<=[{SENTENCE_ENDS}])", text):
+    for sentence in re.split(f"(?<=[{FULL_STOPS}])", text):
         markers = [n for n in cited_numbers(sentence) if n in passages] or \
             [n for n in cited if n in passages]
         pool = "".join(passages[n] for n in markers)

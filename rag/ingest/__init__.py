@@ -13,6 +13,6 @@ __all__, __getattr__ = lazy_exports(__name__, {
     "chunk": ("chunk_article", "chunk_articles"),
     "indexer": ("IngestReport", "file_hash", "ingest"),
     "parse": ("SUFFIXES", "ParsedFile", "find_inputs", "iter_files", "parse_file", "validate_date"),
-    "sentences": ("SENTENCE_END_RE", "SENTENCE_ENDS", "sentences", "split_sentences"),
+    "sentences": ("FULL_STOPS", "SENTENCE_END_RE", "SENTENCE_ENDS", "sentences", "split_sentences"),
     "textio": ("open_lines", "read_text"),
 })

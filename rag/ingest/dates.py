@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .sentences import SENTENCE_ENDS
+from .sentences import FULL_STOPS
 
 _FULL = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _ISO = re.compile(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d.])")
@@ -72,7 +72,7 @@ def parse_date(value: str) -> dt.date | None:
 def is_date_line(line: str) -> bool:
     """True for a short masthead line that is a date plus weekday/lunar/issue bits."""
     line = line.strip().lstrip("#").strip()
-    if not line or len(line) > 60 or line[-1] in SENTENCE_ENDS:
+    if not line or len(line) > 60 or line[-1] in FULL_STOPS:
         return False
     m = _FULL.search(line) or _ISO.search(line)
     if not m or not _valid(int(m[1]), int(m[2]), int(m[3])):

@@ -23,9 +23,9 @@ from .parse_lines import (
     strip_continuations,
 )
 from ..records import Article
-from .sentences import SENTENCE_ENDS
+from .sentences import FULL_STOPS
 
-_SENTENCE_END = re.compile(f"[{SENTENCE_ENDS}]")
+_SENTENCE_END = re.compile(f"[{FULL_STOPS}]")
 _REPORT_PREFIX = re.compile(r"^(?:据)?[^，,。:：\s]{2,24}?(?:报道|获悉|消息|讯|电)(?:\s*[，,:：]\s*|\s+)")
 
 

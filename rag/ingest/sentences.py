@@ -7,9 +7,13 @@ import re
 # A sentence ends after a run of these; closing quotes and brackets that follow
 # stay with it. Half-width '.' is left out on purpose: it sits inside numbers
 # (4.1%, 1014.42亿元) far more often than at a sentence end in this archive.
-#: The one definition of a sentence's end in this project: parsing, chunking,
-#: citing, the reader and the UI all import it.
-SENTENCE_ENDS = "。！？；!?;…"
+#: The marks that always end a sentence. Parsing, chunking, citing, the reader
+#: and the UI all import these two definitions.
+FULL_STOPS = "。！？；!?;"
+#: FULL_STOPS and the ellipsis, which ends a sentence when text is split into
+#: sentences, but not a title made from one ("供卵、供精、代孕……不少人在手机上…")
+#: nor a line that would otherwise be a date line.
+SENTENCE_ENDS = FULL_STOPS + "…"
 #: Closing quotes and brackets that stay with the sentence they close.
 CLOSERS = "”’」』）)】》\"'"
 _SENTENCE_END = re.compile(f"[{SENTENCE_ENDS}]+[{re.escape(CLOSERS)}]*")
