@@ -29,8 +29,10 @@ run: index
 test: install
 	$(PY) -m pytest
 
+# Unit tests on two workers (pytest-xdist; worksteal keeps both busy to the end).
+# Every test has its own tmp_path and port; session fixtures are built once per worker.
 test-fast: install
-	$(PY) -m pytest -m "not integration and not browser"
+	$(PY) -m pytest -n 2 --dist worksteal -m "not integration and not browser"
 
 # Retrains the reader from ../shared/train (about an hour on 2 cores; not needed by run or test).
 train: install

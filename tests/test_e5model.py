@@ -105,7 +105,7 @@ def test_bad_file_is_a_model_load_error(tmp_path):
         e5model.read_e5_file(bad)
 
 
-@pytest.mark.unit
+@pytest.mark.integration  # builds the e5 tokenizer from the model file (2-3 s)
 def test_tokenizer_round_trips_chinese(tmp_path):
     tok = e5model.load_e5_tokenizer(tmp_path)
     text = "株洲日报讯 醴陵经开区获全省通报表扬。"
@@ -120,14 +120,14 @@ def test_tokenizer_round_trips_chinese(tmp_path):
     assert e5model.load_e5_tokenizer(tmp_path).encode(text).ids == enc.ids  # from the cache
 
 
-@pytest.mark.unit
+@pytest.mark.integration  # builds the e5 tokenizer from the model file (2-3 s)
 def test_tokenizer_one_unk_per_unknown_character(tmp_path):
     # e5.c emits one <unk> per unknown character; tokenizers would fuse the run.
     ids = e5model.load_e5_tokenizer(tmp_path).encode("渌骉羴").ids
     assert ids[-4:] == [3, 3, 3, 2]
 
 
-@pytest.mark.unit
+@pytest.mark.integration  # builds the e5 tokenizer from the model file (2-3 s)
 def test_import_and_tokenizer_do_not_load_torch(tmp_path):
     code = ("import sys, rag.embedding.e5model as m; m.load_e5_tokenizer(sys.argv[1]); "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")

@@ -16,11 +16,10 @@ from rag.search.indexlock import lock_path
 from rag.ingest.indexer import ingest
 from rag.settings import Settings
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS, ISSUE, ROOT
 
 pytestmark = pytest.mark.unit
 
-ISSUE = CORPUS / "002_7a2d84cb32ceeabd.txt"  # 2023-07-20, 第23368期, 7 articles
 RAW = CORPUS / "000_61bc0c60d6173f57.txt"
 FIRST = "中国百强城市榜单 株洲居第78位"
 
@@ -63,11 +62,10 @@ def test_two_ingests_in_separate_processes_keep_both(tmp_path):
     assert {a.source for a in index.articles.values()} == {str(ISSUE), str(RAW)}
 
 
-def test_a_second_writer_waits_then_fails_clearly(tmp_path, monkeypatch, capsys):
+def test_a_second_writer_waits_then_fails_clearly(issue_index, monkeypatch, capsys):
     from filelock import FileLock
 
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     monkeypatch.setenv("RAG_INDEX_LOCK_TIMEOUT_S", "0.3")
     with FileLock(str(lock_path(s.index_dir))):
         code = main(["ingest", str(RAW), "--index", str(s.index_dir), "--json"])
@@ -99,9 +97,8 @@ def test_shared_articles_survive_a_change_to_either_file(tmp_path):
     assert FIRST not in _headlines(s) and len(_headlines(s)) == 6  # no file holds it now
 
 
-def test_a_re_dated_copy_is_a_second_issue(tmp_path):
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+def test_a_re_dated_copy_is_a_second_issue(issue_index, tmp_path):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     copy = tmp_path / "copy.txt"
     copy.write_text(_issue_text().replace("2023年7月20日", "2024年3月15日"), encoding="utf-8")
     report = ingest([copy], s, progress=False)
@@ -111,13 +108,12 @@ def test_a_re_dated_copy_is_a_second_issue(tmp_path):
     assert firsts == ["2023-07-20", "2024-03-15"] and len(index.articles) == 14
 
 
-def test_disk_full_is_one_line_exit_1_and_the_index_is_untouched(tmp_path, monkeypatch, capsys):
+def test_disk_full_is_one_line_exit_1_and_the_index_is_untouched(issue_index, monkeypatch, capsys):
     import numpy as np
 
     import rag.search.index
 
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     before = sorted(p.name for p in s.index_dir.parent.iterdir())
 
     def full(path, *a, **k):
@@ -137,9 +133,8 @@ def test_disk_full_is_one_line_exit_1_and_the_index_is_untouched(tmp_path, monke
     assert len(Index.load(s.index_dir).articles) == 7
 
 
-def test_a_read_only_index_folder_is_one_line(tmp_path, monkeypatch, capsys):
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+def test_a_read_only_index_folder_is_one_line(issue_index, monkeypatch, capsys):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     folder = s.index_dir.parent
     if os.geteuid() != 0:
         folder.chmod(0o555)
@@ -191,9 +186,8 @@ def test_unreadable_folders_and_dangling_links_are_reported(tmp_path, monkeypatc
     assert report["articles_added"] == 7  # good.txt still went in
 
 
-def test_leftovers_of_a_killed_ingest_are_cleaned(tmp_path):
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+def test_leftovers_of_a_killed_ingest_are_cleaned(issue_index, tmp_path):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     tmp = s.index_dir.with_name("index.tmp-4242-1")
     shutil.copytree(s.index_dir, tmp)
     (tmp / "manifest.json").unlink()  # killed mid-write
@@ -202,12 +196,11 @@ def test_leftovers_of_a_killed_ingest_are_cleaned(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index", "index.lock"]
 
 
-def test_a_reader_during_a_swap_sees_one_whole_index(tmp_path, monkeypatch):
+def test_a_reader_during_a_swap_sees_one_whole_index(issue_index, monkeypatch):
     import rag.search.index
     from rag.search.keyword import KeywordIndex
 
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     real_load = KeywordIndex.load
     swapped = []
 
@@ -226,11 +219,10 @@ def test_a_reader_during_a_swap_sees_one_whole_index(tmp_path, monkeypatch):
     assert {c.article_id for c in index.chunks} == set(index.articles)
 
 
-def test_a_format_1_index_is_migrated_without_embedding_again(tmp_path):
+def test_a_format_1_index_is_migrated_without_embedding_again(issue_index):
     import hashlib
 
-    s = _settings(tmp_path)
-    ingest([ISSUE], s, progress=False)
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     d = s.index_dir  # rewrite it as the previous version wrote it: ids from the text alone
     arts = [json.loads(line) for line in (d / "articles.jsonl").read_text().splitlines()]
     old = {a["id"]: hashlib.sha1(f"{a['headline']}\n{a['body']}".encode()).hexdigest()[:16] for a in arts}

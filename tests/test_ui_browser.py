@@ -6,6 +6,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from .conftest import PLANTED_HEADLINE, PLANTED_QUESTION, SCRIPT_TEXT, UPLOAD_ISSUE
+
 pytestmark = [
     pytest.mark.browser,
     # Gradio's queue calls a pandas option that pandas 3 deprecates; not ours to fix.
@@ -13,48 +15,25 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "eval" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-PLANTED_HEADLINE = "网页安全演练检验新闻客户端防护能力"
-PLANTED_QUESTION = "网页安全攻防演练有多少技术人员？"
-SCRIPT_TEXT = "<script>window.__pwned=1</script>"
-PLANTED_ISSUE = f"""# 株洲日报
-
-2024年3月5日 星期二
-甲辰年正月廿五 第23999期 今日8版
-
-## {PLANTED_HEADLINE}
-
-株洲日报讯(全媒体记者/测试) 3月4日,市网信办组织开展网页安全攻防演练。
-
-演练中,42名技术人员在测试页面输入了{SCRIPT_TEXT}和<img src=x onerror="window.__pwned=2">等攻击代码,还尝试了${{window.__pwned=3}}与{{{{value}}}}模板注入。
-
-演练结果显示,客户端全部拦截了上述攻击。
-"""
-UPLOAD_ISSUE = ("# 株洲日报\n\n2024年5月1日 星期三 第24001期\n\n## 炎陵黄桃节开幕\n\n"
-                "株洲日报讯 4月30日,第十届炎陵黄桃节开幕,吸引游客3.2万人次。\n")
-
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(request):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    from rag.ingest.indexer import ingest
     from rag.pipeline import Assistant
-    from rag.settings import Settings
     from ui.app import build_app, launch_options
 
-    tmp = tmp_path_factory.mktemp("browser")
-    planted = tmp / "planted_issue.txt"
-    planted.write_text(PLANTED_ISSUE, encoding="utf-8")
-    settings = Settings.load(index_dir=tmp / "idx")  # the reader reads the default model's similarities
-    assert ingest([CORPUS, planted], settings, progress=False).ok
+    # The bundled corpus and the planted issue, indexed with the default model (conftest.py):
+    # this module's own copy, which the upload test adds to. Built after the checks above,
+    # so a machine without Chromium skips at once.
+    settings = request.getfixturevalue("ui_settings")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
