@@ -32,7 +32,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 MODEL_WAIT_S = 600
 NOT_CHINESE_HINT = "提示：档案是中文报纸，用中文提问更准确，例如“2025年株洲医保参保人数”。下面是按原文检索的结果。"
 
-# Reasons the library gives in English (rag/textio.py, rag/parse*.py), as the page says them.
+# Reasons the library gives in English (rag/ingest/textio.py, rag/ingest/parse*.py), as the page says them.
 _ZH_REASONS = (
     (re.compile(r"^binary file, not text$"), "是二进制文件，不是文本"),
     (re.compile(r"^empty file$"), "文件是空的"),
