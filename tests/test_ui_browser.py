@@ -83,6 +83,15 @@ def _ask(page, question, n_replies):
         f"document.querySelectorAll('#conversation .reply:not(.pending)').length >= {n_replies}")
 
 
+def _wait_until_saved(page):
+    """Wait for the browser to store the conversation. A request after the answer saves it
+    (gr.BrowserState, encrypted in localStorage: about 70 characters empty, over 1000 with
+    one answered question); a reload that comes first would find the empty one."""
+    from ui.history import STORAGE_KEY
+
+    page.wait_for_function(f"(localStorage.getItem({STORAGE_KEY!r}) || '').length > 200")
+
+
 def _outside_requests(urls):
     outside = []
     for url in urls:
@@ -233,6 +242,7 @@ def test_reload_keeps_the_conversation_and_links_reopen(page, app_url):
     _open(page, app_url)
     page.click("#clear-button")
     _ask(page, "2025年株洲医保参保人数", 1)
+    _wait_until_saved(page)
     page.reload(wait_until="load")
     page.wait_for_selector("#conversation .conv")
     page.wait_for_function("document.querySelector('#conversation').innerText.includes('353万')")
