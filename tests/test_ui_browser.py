@@ -76,6 +76,14 @@ def _open(page, url):
     page.wait_for_selector("#conversation .conv")
 
 
+def _clear(page):
+    """Clear the conversation and wait for the server's reply to it. The reply also empties
+    the question box, so a question typed before it lands would be wiped (no person types
+    that fast after a click; the test does)."""
+    with page.expect_response(lambda r: "/run/" in r.url and r.request.method == "POST"):
+        page.click("#clear-button")
+
+
 def _ask(page, question, n_replies):
     page.fill("#question textarea", question)
     page.click("#ask-button")
@@ -240,7 +248,7 @@ def test_article_view_from_a_citation_and_from_a_refusal(page, app_url):
 
 def test_reload_keeps_the_conversation_and_links_reopen(page, app_url):
     _open(page, app_url)
-    page.click("#clear-button")
+    _clear(page)
     _ask(page, "2025年株洲医保参保人数", 1)
     _wait_until_saved(page)
     page.reload(wait_until="load")
@@ -252,7 +260,7 @@ def test_reload_keeps_the_conversation_and_links_reopen(page, app_url):
     assert "按上文理解为" in page.locator("#conversation").inner_text()
 
     # Clearing really clears: a reload then shows an empty conversation.
-    page.click("#clear-button")
+    _clear(page)
     page.wait_for_selector("#conversation .conv-empty")
     page.wait_for_timeout(300)
     page.reload(wait_until="load")
@@ -281,7 +289,7 @@ def test_reload_keeps_the_conversation_and_links_reopen(page, app_url):
 @pytest.mark.parametrize("page", [PHONE], ids=["phone"], indirect=True)
 def test_phone_layout_has_no_horizontal_scroll(page, app_url):
     _open(page, app_url)
-    page.click("#clear-button")
+    _clear(page)
     _ask(page, "2025年株洲医保参保人数", 1)
     assert _no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")
     # The sources follow the answer, and the ask button is on screen, not cut off.
