@@ -49,6 +49,10 @@ class Tokenizer:
 
                     jieba.setLogLevel(logging.WARNING)
                     tok = jieba.Tokenizer()
+                    # The base dictionary is loaded once per process; each tokenizer adds
+                    # its own user words to a copy of it.
+                    freq, total = _base_dictionary()
+                    tok.FREQ, tok.total, tok.initialized = dict(freq), total, True
                     for w in self.user_words:
                         tok.add_word(w, freq=_USER_FREQ)
                     self._loaded = tok
@@ -84,6 +88,16 @@ _USER_FREQ = 2000
 # Proper nouns too general to pin a passage down ("中国百强城市" is about cities in China).
 _NOT_NAMES = frozenset("中国 全国 我国 国内 国家 国际 世界 全球 城市 地区 全省 全市 我市 本市 全区 我省".split())
 _PLACE_END = re.compile(r"..(?:省|市|县|区|镇|乡|村|街道|社区|经开区|高新区)$")
+
+
+@functools.lru_cache(maxsize=1)
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's base dictionary: word frequencies and their total (about 0.9 s to load)."""
+    import jieba
+
+    base = jieba.Tokenizer()
+    base.check_initialized()
+    return base.FREQ, base.total
 
 
 @functools.lru_cache(maxsize=1)
