@@ -139,7 +139,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .answer.train import run, validate
+    from .training.feature_reader import run, validate
 
     data = Path(args.data)
     for name in ("cmrc2018_dev.json", "cmrc2018_trial.json", "DRCD_dev.json", "DRCD_test.json"):
@@ -148,7 +148,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     bench = Path(args.noise)
     if not bench.is_file():
         raise RagError(f"{bench}: noise corpus missing")
-    if args.validate:
+    if args.reader == "neural":
+        from .training.neural import Config, run_neural
+
+        config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs)) if v is not None})
+        run_neural(data, bench, Path(args.work if args.work != "embeddings/train" else "embeddings/train-neural"),
+                   config, args.resume, _settings(args).model_cache)
+    elif args.validate:
         validate(data, bench, Path(args.work), _settings(args), Path(args.models))
     else:
         run(data, bench, Path(args.work), _settings(args), Path(args.models), synthetic=not args.no_synthetic)
@@ -217,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="train without the synthetic news questions (they still report)")
     sp.add_argument("--validate", action="store_true",
                     help="only score the shipped models on the validation splits, retrieving afresh")
+    sp.add_argument("--reader", choices=("feature", "neural"), default="feature",
+                    help="which reader to train: the LightGBM feature reader or the transformer span reader")
+    sp.add_argument("--resume", action="store_true", help="neural: continue from the last checkpoint")
+    sp.add_argument("--limit", type=int, help="neural: train on the first N questions only (pilots)")
+    sp.add_argument("--epochs", type=int, help="neural: passes over the training windows")
     sp.set_defaults(func=cmd_train)
 
     sp = with_index(sub.add_parser("bench", help="measure speed, size and memory"))

@@ -26,7 +26,7 @@ def sliver(tmp_path_factory):
 
 def _train(sliver, tmp_path, name):
     from rag.settings import Settings
-    from rag.answer.train import run
+    from rag.training.feature_reader import run
 
     models = tmp_path / name
     metrics = run(sliver, BENCH, tmp_path / f"work-{name}", Settings.load(embed_model="fake:hash-256"),

@@ -3,7 +3,7 @@
 - ``qtype``: what kind of answer a question asks for.
 - ``candidates`` and ``features``: typed answer candidates (LAC + rules) and named features.
 - ``reader``: the learned reader (LightGBM sentence and span models, an
-  answerability model); ``train`` and ``mrc_data`` retrain it from open data.
+  answerability model), retrained by ``rag.training``.
 - ``answerer``: the ``Answerer`` protocol; the extractive and LLM answerers.
 - ``compose`` and ``cite``: answer text with ``[n]`` markers, citations and references.
 - ``llm``: the OpenAI-compatible generator and the checks on what it writes.

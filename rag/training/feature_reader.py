@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .compose import ANSWER_CHARS, compose
-from .candidates import Tagger, candidates
-from .cite import MARKER_RE
-from .features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
+from ..answer.compose import ANSWER_CHARS, compose
+from ..answer.candidates import Tagger, candidates
+from ..answer.cite import MARKER_RE
+from ..answer.features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
                        sentence_features, sentence_units, span_features)
 from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, load, synthetic_news, write_pool
-from .reader import EXTRA_CANDIDATES, MODELS_DIR, QUESTION_FEATURES, SPAN_SENTENCES, Reader, Scored, question_row
+from ..answer.reader import EXTRA_CANDIDATES, MODELS_DIR, QUESTION_FEATURES, SPAN_SENTENCES, Reader, Scored, question_row
 from ..records import Hit
 from ..settings import Settings
 

@@ -36,6 +36,7 @@ class MRCQuestion:
     context_id: str
     split: str  # train | tune | report  (tune and report are the two halves of validation)
     withheld: bool  # its context is not in the pooled index
+    starts: tuple[int, ...] = ()  # where each answer stands in its context (-1: not found)
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,24 @@ def load(train_dir: Path) -> tuple[list[MRCContext], list[MRCQuestion]]:
                 else:
                     split = "train"
                 for qa in para["qas"]:
-                    answers = tuple(dict.fromkeys(convert(x["text"]).strip() for x in qa["answers"]
-                                                  if x["text"].strip()))
-                    if answers:
+                    given = {}
+                    for x in qa["answers"]:
+                        answer = convert(x["text"]).strip()
+                        if answer and answer not in given:
+                            given[answer] = _answer_start(text, answer, x.get("answer_start", -1))
+                    if given:
                         questions.append(MRCQuestion(f"{stem}:{qa['id']}", convert(qa["question"]),
-                                                     answers, cid, split, withheld))
+                                                     tuple(given), cid, split, withheld, tuple(given.values())))
     return contexts, questions
+
+
+def _answer_start(context: str, answer: str, given: int) -> int:
+    """The answer's offset in its context: the given one where the text is there (the
+    given offset may be off by the answer's own leading spaces), else the first occurrence."""
+    for start in (given, given + 1, given - 1):
+        if start >= 0 and context.startswith(answer, start):
+            return start
+    return context.find(answer)
 
 
 def noise_articles(bench_path: Path, n: int = NOISE_ARTICLES) -> Iterator[dict]:
@@ -138,7 +151,7 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
     """
     import re
 
-    from .candidates import candidates, default_tagger
+    from ..answer.candidates import candidates, default_tagger
     from ..ingest.sentences import split_sentences
 
     tagger = default_tagger()
