@@ -75,7 +75,10 @@ def question_view(query) -> QuestionView:
     """What the reader needs of retrieval's ``Query``."""
     from .qtype import focus_spans, strip_question_words
 
-    text = query.text.lower()
+    from ..ingest.script import fold
+
+    folded = fold(query.text)
+    text = folded.lower()
     spans = focus_spans(text)
     before = after = ""
     content = _NON_CONTENT.sub(" ", strip_question_words(text)).strip()
@@ -85,7 +88,7 @@ def question_view(query) -> QuestionView:
         after = _NON_CONTENT.sub("", text[b:b + 8])
     else:  # "2025年株洲医保参保人数": the answer follows the words the question ends with
         before = _NON_CONTENT.sub("", content)[-8:]
-    return QuestionView(query.text, content, before, after, query.qtype.kind, query.qtype.unit, query.qtype.noun,
+    return QuestionView(folded, content, before, after, query.qtype.kind, query.qtype.unit, query.qtype.noun,
                         query.terms,
                         query.weights, query.focus, query.names, query.period,
                         frozenset(_chars(content)), frozenset(char_bigrams(content)))

@@ -189,6 +189,55 @@ class Reader:
         return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
 
 
+class NeuralReader:
+    """The transformer span reader reads windows around the sentences the feature reader's
+    sentence model ranks highest; the span's own sentence is quoted."""
+
+    def __init__(self, base: Reader, span):
+        self.base, self.span = base, span
+
+    @property
+    def meta(self) -> dict:
+        return self.span.meta
+
+    def read(self, q: QuestionView, hits: list[Hit]) -> Reading:
+        from .span_reader import WINDOWS
+        from ..ingest.sentences import split_sentences
+
+        units = sentence_units(hits)
+        if not units:
+            return Reading((), None, None, 0.0, True, None)
+        _, sent_p = self.base.sentence_probabilities(q, units)
+        order = np.argsort(-sent_p, kind="stable")
+        ranked = tuple((units[i], float(sent_p[i])) for i in order)
+        owners: list[Hit] = []
+        seen: dict[str, int] = {}
+        targets = []
+        for i in order[:4 * WINDOWS]:
+            hit = units[i].hit
+            if hit.article.id not in seen:
+                seen[hit.article.id] = len(owners)
+                owners.append(hit)
+            targets.append((seen[hit.article.id], units[i].start))
+        texts = [(h.article.headline or "", h.article.body) for h in owners]
+        span = self.span.read(q.text, texts, targets)
+        if span is None:
+            return Reading(ranked, ranked[0][0], None, 0.0, True, None)
+        hit = owners[span.article_index]
+        unit = next((u for u in units if u.hit.article.id == hit.article.id and u.start <= span.start < u.end), None)
+        if unit is None:  # a sentence of the window that no retrieved passage holds
+            sents = split_sentences(hit.article.body)
+            a, b = next(((a, b) for a, b in sents if a <= span.start < b), (span.start, span.end))
+            unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
+        end = min(span.end, unit.end)
+        text = hit.article.body[span.start:end].strip()
+        p = self.span.p_answer(span)
+        meta = self.meta
+        best = Scored(Candidate(span.start - unit.start, end - unit.start, q.kind or "span", text, "reader"), unit, p)
+        lead = text if text and p >= meta["lead_threshold"] else None
+        return Reading(ranked, unit, best, p, p < meta["refuse_threshold"], lead)
+
+
 _default_reader: Reader | None = None
 
 

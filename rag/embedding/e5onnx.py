@@ -160,6 +160,37 @@ def quantize_int8(src: Path, dst: Path, hidden: int, ffn: int) -> None:
         logging.disable(previous)
 
 
+def export_int8(module, method: str, outputs: list[str], path: Path, cfg: dict) -> None:
+    """``module.method(input_ids, attention_mask)`` exported to ONNX and quantized to int8 as
+    the embedder is. The module is held as a submodule, so its tensors become initializers
+    (which int8 quantization needs) rather than constants."""
+    import tempfile
+    import warnings
+
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, input_ids, attention_mask):
+            return getattr(self.inner, method)(input_ids, attention_mask)
+
+    ids = torch.tensor([[0, 6, 2, 1], [0, 6, 77698, 2]])
+    dyn = {0: "batch", 1: "sequence"}
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Wrapped(), (ids, (ids != 1).long()), str(fp32),
+                              input_names=["input_ids", "attention_mask"], output_names=outputs,
+                              dynamic_axes={"input_ids": dyn, "attention_mask": dyn, **{o: dyn for o in outputs}},
+                              opset_version=17, dynamo=False, external_data=False)
+        quantize_int8(fp32, Path(tmp) / "int8.onnx", cfg["hidden_size"], cfg["intermediate_size"])
+        (Path(tmp) / "int8.onnx").replace(path)
+
+
 def ensure_e5_onnx_int8(cache_dir: Path, progress: bool = True) -> Path:
     """A folder holding the int8 ONNX model (``ONNX_FILE``) and the tokenizer; built on first use.
 

@@ -207,9 +207,13 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
 
 def embed_documents(embedder: Embedder, texts: Sequence[str], batch_size: int = 32,
                     progress: bool = False) -> np.ndarray:
-    """Embed many passages in length-sorted batches (less padding), normalized."""
+    """Embed many passages in length-sorted batches (less padding), normalized; the text is
+    folded to one script first (``rag.ingest.script``), as questions are."""
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
+    from ..ingest.script import fold
+
+    texts = [fold(t) for t in texts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     bar = None
     if progress:
@@ -231,5 +235,7 @@ def embed_documents(embedder: Embedder, texts: Sequence[str], batch_size: int = 
 
 
 def embed_query(embedder: Embedder, text: str) -> np.ndarray:
-    """One normalized query vector."""
-    return normalize(embedder.embed_query([text]))[0]
+    """One normalized query vector (of the question folded to one script)."""
+    from ..ingest.script import fold
+
+    return normalize(embedder.embed_query([fold(text)]))[0]

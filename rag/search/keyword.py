@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.script import fold
+
 # Words that carry no topic: function words, question words, generic verbs.
 STOPWORDS = frozenset("""
 的 了 是 在 和 与 及 或 等 也 都 而 为 对 把 被 从 到 于 以 之 其 这 那 有 就 将 并 又 还 向 给 让
@@ -65,7 +67,7 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens without stopwords and punctuation, lower-cased."""
-        return [t.lower() for t in self._jieba.lcut_for_search(text)
+        return [t.lower() for t in self._jieba.lcut_for_search(fold(text))
                 if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)]
 
     def is_name(self, word: str) -> bool:
@@ -78,7 +80,7 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Precise-mode words without stopwords and punctuation, lower-cased: no
         overlapping sub-words, so each word of a question counts once."""
-        return [t.lower() for t in self._jieba.lcut(text)
+        return [t.lower() for t in self._jieba.lcut(fold(text))
                 if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)]
 
 

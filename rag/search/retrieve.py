@@ -13,6 +13,7 @@ from ..embedding.embed import Embedder, embed_query
 from .fusion import rrf, term_coverage
 from .index import Index
 from .keyword import corpus_user_words
+from ..ingest.script import fold
 from .periods import Period, in_range, period_match, question_period
 from ..answer.qtype import QuestionType, focus_spans, kind_noun, question_type, strip_question_words
 from ..records import Hit
@@ -106,6 +107,7 @@ class HybridRetriever:
     def analyse(self, question: str, today: date | None = None) -> Query:
         """Key terms with IDF weights, and the period the question names."""
         kw = self.index.keyword
+        original, question = question, fold(question)  # one script; the query keeps the asker's text
         # Years are matched by the period logic (they may live only in the
         # publication date); question words name no topic; single characters
         # match almost anywhere.
@@ -115,7 +117,7 @@ class HybridRetriever:
         focus, kinds = _focus_terms(question, terms)
         weights = {t: kw.idf(t) * (FOCUS_WEIGHT if t in focus else KIND_WEIGHT if t in kinds else 1.0)
                    for t in terms}
-        return Query(question, terms, weights, question_period(question, today),
+        return Query(original, terms, weights, question_period(question, today),
                      tuple(t for t in terms if t in focus), _names(question, terms, kw.tokenizer),
                      question_type(question))
 

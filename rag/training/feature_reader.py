@@ -26,6 +26,7 @@ import numpy as np
 from ..answer.compose import ANSWER_CHARS, compose
 from ..answer.candidates import Tagger, candidates
 from ..answer.cite import MARKER_RE
+from ..evaluation.metrics import cmrc_em, cmrc_f1
 from ..answer.features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
                        sentence_features, sentence_units, span_features)
 from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, load, synthetic_news, write_pool
@@ -120,12 +121,12 @@ def _gold(answer: str) -> str:
     return normalize(answer).rstrip("。．.！!？?；;，,、")
 
 
-def _holds(text: str, answers) -> bool:
+def holds(text: str, answers) -> bool:
     t = normalize(MARKER_RE.sub("", text))
     return any(_gold(a) in t for a in answers)
 
 
-def _span_label(text: str, answers) -> int:
+def span_label(text: str, answers) -> int:
     """A span is right when it is the gold answer, holds it with at most a short qualifier or
     unit, or is the core of it: annotators often took words around the answer into the span
     ("2,173个坐席" for 2,173个, "1985年投入服务" for 1985年)."""
@@ -166,7 +167,7 @@ def sentence_table(examples: list[Example], views) -> tuple:
         units = sentence_units(e.hits)
         rows = sentence_features(q, units)
         xs += rows
-        ys += [int(_holds(u.text, e.q.answers)) for u in units]
+        ys += [int(holds(u.text, e.q.answers)) for u in units]
         owner += [i] * len(units)
         units_of.append((units, rows))
     return np.asarray(xs, dtype=np.float64), np.asarray(ys), np.asarray(owner), units_of
@@ -185,7 +186,7 @@ def span_table(examples, views, units_of, sent_p: np.ndarray, owner: np.ndarray,
             if not cands:
                 continue
             xs += span_features(views[i], units[j], cands, float(p[j]), rank, rows[j])
-            ys += [_span_label(c.text, e.q.answers) for c in cands]
+            ys += [span_label(c.text, e.q.answers) for c in cands]
             owned += [(c, units[j], j) for c in cands]
         sowner += [i] * len(owned)
         cands_of.append(owned)
@@ -256,7 +257,7 @@ def _featurize(examples, retriever, tagger, sent_model=None, span_model=None, cr
 
 def _answer_right(e: Example, quoted) -> int:
     """Whether answering would quote a sentence holding the gold answer."""
-    return int(not e.q.withheld and quoted is not None and _holds(quoted.text, e.q.answers))
+    return int(not e.q.withheld and quoted is not None and holds(quoted.text, e.q.answers))
 
 
 def refuse_threshold(examples, p_answer: np.ndarray) -> float:
@@ -276,7 +277,7 @@ def withheld_refused(examples, p_answer: np.ndarray, threshold: float) -> float:
 LEAD_KINDS = ("number", "ordinal", "time", "person", "org", "place")
 
 
-def _precise_from(scored: list[tuple[float, int]]) -> float:
+def precise_from(scored: list[tuple[float, int]]) -> float:
     """The lowest probability down to which the leads (best first) are right LEAD_PRECISION of the time."""
     threshold, right = 1.0, 0
     for n, (p, ok) in enumerate(scored, start=1):
@@ -293,13 +294,13 @@ def choose_thresholds(examples, p_answer: np.ndarray, best_of, views) -> tuple[f
     # not buy leads for the harder human-written ones).
     lead = 0.0
     for source in (True, False):
-        scored = sorted(((b.p, _span_label(b.candidate.text, e.q.answers))
+        scored = sorted(((b.p, span_label(b.candidate.text, e.q.answers))
                          for e, b, pa_, v in zip(examples, best_of, p_answer, views)
                          if e.q.id.startswith("synthetic:") == source and b is not None and not e.q.withheld
                          and pa_ >= refuse and v.kind in LEAD_KINDS
                          and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS), reverse=True)
         if scored:
-            lead = max(lead, _precise_from(scored))
+            lead = max(lead, precise_from(scored))
     return refuse, lead
 
 
@@ -307,6 +308,7 @@ def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
     """Answer every question with the shipped reader and score the answers."""
     n_ans = n_with = 0
     in_text = lead_holds = lead_em = lead_right = false_ref = withheld_ref = leads = 0
+    em = f1 = 0.0
     latencies = []
     for e in _progress(examples, "validate"):
         t0 = time.perf_counter()
@@ -318,19 +320,24 @@ def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
             withheld_ref += reading.refuse
             continue
         n_ans += 1
+        # CMRC's EM / F1 read the best span whether or not the reader would refuse or lead with it.
+        predicted = reading.best.candidate.text if reading.best else reading.quoted.text if reading.quoted else ""
+        em += cmrc_em(predicted, e.q.answers)
+        f1 += cmrc_f1(predicted, e.q.answers)
         if reading.refuse:
             false_ref += 1
             continue
         text, _ = compose(reading, query.qtype.kind == "list")
-        in_text += _holds(text[:ANSWER_CHARS], e.q.answers)
+        in_text += holds(text[:ANSWER_CHARS], e.q.answers)
         lead = reading.lead or ""
         leads += bool(reading.lead)
-        lead_holds += bool(lead) and _holds(lead, e.q.answers)
-        lead_right += bool(lead) and _span_label(lead, e.q.answers)
+        lead_holds += bool(lead) and holds(lead, e.q.answers)
+        lead_right += bool(lead) and span_label(lead, e.q.answers)
         lead_em += bool(lead) and normalize(lead) in {_gold(a) for a in e.q.answers}
     return {"questions": len(examples), "answerable": n_ans, "withheld": n_with,
             "answer_in_text": round(in_text / max(n_ans, 1), 4),
             "lead_holds": round(lead_holds / max(n_ans, 1), 4),
+            "cmrc_em": round(100 * em / max(n_ans, 1), 2), "cmrc_f1": round(100 * f1 / max(n_ans, 1), 2),
             "lead_em": round(lead_em / max(n_ans, 1), 4),
             "leads_shown": round(leads / max(n_ans, 1), 4),
             "lead_precision": round(lead_right / max(leads, 1), 4),

