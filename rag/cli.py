@@ -149,11 +149,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not bench.is_file():
         raise RagError(f"{bench}: noise corpus missing")
     if args.reader == "neural":
-        from .training.neural import Config, run_neural
+        from .training.neural import Config, run_neural, validate_neural
 
-        config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs)) if v is not None})
-        run_neural(data, bench, Path(args.work if args.work != "embeddings/train" else "embeddings/train-neural"),
-                   config, args.resume, _settings(args).model_cache)
+        if args.validate:
+            validate_neural(data, bench, Path(args.work), _settings(args), Path(args.models), choose=False)
+        else:
+            config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
+                                                 ("max_windows", args.max_windows)) if v is not None})
+            run_neural(data, bench, Path(args.neural_work), Path(args.work), config, args.resume,
+                       _settings(args), Path(args.models))
     elif args.validate:
         validate(data, bench, Path(args.work), _settings(args), Path(args.models))
     else:
@@ -228,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--resume", action="store_true", help="neural: continue from the last checkpoint")
     sp.add_argument("--limit", type=int, help="neural: train on the first N questions only (pilots)")
     sp.add_argument("--epochs", type=int, help="neural: passes over the training windows")
+    sp.add_argument("--max-windows", type=int, help="neural: train on a seeded sample of this many windows")
+    sp.add_argument("--neural-work", default="embeddings/train-neural",
+                    help="neural: windows, the frozen layers' cache and checkpoints")
     sp.set_defaults(func=cmd_train)
 
     sp = with_index(sub.add_parser("bench", help="measure speed, size and memory"))

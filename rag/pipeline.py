@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 
 from .answer.answerer import Answerer, ExtractiveAnswerer, LLMAnswerer
-from .answer.reader import EXTRA_CANDIDATES, Reader, default_reader
+from .answer.reader import EXTRA_CANDIDATES, Reader, make_reader
 from .embedding.embed import Embedder, make_embedder
 from .errors import SettingsError
 from .records import Answer, Hit
@@ -33,7 +33,7 @@ class Assistant:
         self.settings = settings
         self.retriever: Retriever = retriever or HybridRetriever(index, embedder, settings)
         self.generator = generator
-        self.reader = reader or default_reader()
+        self.reader = reader or make_reader(settings)
         self.extractive = ExtractiveAnswerer(self.reader)
         self.answerer: Answerer = LLMAnswerer(generator, settings, self.extractive) if generator else self.extractive
 

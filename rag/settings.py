@@ -16,6 +16,8 @@ FAKE_MODEL = "fake:hash-256"
 RETRIEVAL_MODES = ("hybrid", "keyword", "dense")
 EMBED_BACKENDS = ("onnx-int8", "torch")
 INDEX_KINDS = ("auto", "flat", "hnsw")
+#: Which extractive reader answers: "auto" takes the span reader when validation chose it.
+READERS = ("auto", "feature", "neural")
 
 
 def _default_cache() -> Path:
@@ -37,6 +39,7 @@ class Settings:
     chunk_max_tokens: int = 256
     chunk_overlap_sentences: int = 1
 
+    reader: str = "auto"  # "feature" (LightGBM), "neural" (transformer span reader) or "auto"
     top_k: int = 8  # passages returned as hits
     candidates: int = 50  # per retriever, before fusion
     retrieval_mode: str = "hybrid"
@@ -80,6 +83,8 @@ class Settings:
             raise SettingsError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}, "
                 f"got {self.retrieval_mode!r}")
+        if self.reader not in READERS:
+            raise SettingsError(f"reader must be one of {', '.join(READERS)}, got {self.reader!r}")
         if self.index_kind not in INDEX_KINDS:
             raise SettingsError(f"index_kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")
         if self.embed_backend not in EMBED_BACKENDS:

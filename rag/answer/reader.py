@@ -246,3 +246,21 @@ def default_reader() -> Reader:
     if _default_reader is None:
         _default_reader = Reader()
     return _default_reader
+
+
+def make_reader(settings) -> Reader | NeuralReader:
+    """The reader the settings name; "auto" takes the span reader when its validation chose
+    it as the default (``models/span-reader.json``), else the feature reader."""
+    from .span_reader import META_FILE, SpanReader
+
+    span = SpanReader(MODELS_DIR, settings.model_cache)
+    if settings.reader == "feature":
+        return default_reader()
+    if settings.reader == "neural":
+        span.meta  # a missing or mismatched weights file is a one-line error now, not mid-answer
+        return NeuralReader(default_reader(), span)
+    try:
+        chosen = json.loads((MODELS_DIR / META_FILE).read_text(encoding="utf-8")).get("default") is True
+    except (OSError, ValueError):
+        chosen = False
+    return NeuralReader(default_reader(), span) if chosen else default_reader()

@@ -49,6 +49,7 @@ class Config:
     max_span_tokens: int = 40
     checkpoint_s: float = 600.0
     limit: int = 0  # train on the first N items only (pilots, tests); 0 = all
+    max_windows: int = 14000  # a seeded sample of the windows (what two busy cores cache and train in an hour)
     news: bool = True  # include the news cloze questions
 
 
@@ -163,8 +164,10 @@ def build_samples(items: list[Item], tok, max_tokens: int):
 class Trainer:
     """Holds the work folder: samples, the frozen layers' cache, checkpoints."""
 
-    def __init__(self, work: Path, train_dir: Path, bench: Path, config: Config):
+    def __init__(self, work: Path, train_dir: Path, bench: Path, config: Config, onnx_lower: bool = True):
         self.work, self.train_dir, self.bench, self.config = Path(work), Path(train_dir), Path(bench), config
+        # Tiny runs (tests) skip the int8 export of the frozen layers and run them in torch.
+        self.onnx_lower = onnx_lower
         self.work.mkdir(parents=True, exist_ok=True)
 
     # -- data --------------------------------------------------------------------------
@@ -191,6 +194,12 @@ class Trainer:
         faster than float32 torch on two cores, and the top layers learn from what they will see."""
         import onnxruntime as ort
 
+        if not self.onnx_lower:
+            import torch
+
+            def run(ids, mask):
+                return model.lower(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
+            return run
         path = self.work / f"lower-{self._key()}.onnx"
         if not path.exists():
             export_int8(model, "lower", ["hidden"], path, model.cfg)
@@ -199,28 +208,46 @@ class Trainer:
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
-    def lower_cache(self, model, ids, lengths, batch: int = 32):
-        """The frozen layers' output for every window (float16 memmap), computed once, resumably."""
+    def chosen_rows(self, n: int) -> np.ndarray:
+        """The windows this run trains on: all, or a seeded sample of ``max_windows``."""
+        c = self.config
+        if not c.max_windows or c.max_windows >= n:
+            return np.arange(n)
+        return np.sort(np.random.RandomState(c.seed).permutation(n)[:c.max_windows])
+
+    def lower_cache(self, model, ids, lengths, rows: np.ndarray, batch: int = 32):
+        """The frozen layers' output for ``rows`` (float16 memmap of every window), computed
+        once and resumably: a byte per window records which are done."""
         from tqdm import tqdm
 
         n, width = ids.shape
         H = model.cfg["hidden_size"]
         path = self.work / f"lower-{self._key()}.f16"
         done_path = self.work / f"lower-{self._key()}.done"
+        mask_path = self.work / f"lower-{self._key()}.mask"
         mode = "r+" if path.exists() else "w+"
         cache = np.memmap(path, np.float16, mode, shape=(n, width, H))
-        done = int(done_path.read_text()) if done_path.exists() else 0
-        if done < n:
+        if mask_path.exists():
+            done = np.frombuffer(mask_path.read_bytes(), np.uint8).copy()
+        else:  # an earlier layout recorded a prefix
+            done = np.zeros(n, np.uint8)
+            done[:int(done_path.read_text()) if done_path.exists() else 0] = 1
+        todo = rows[done[rows] == 0]
+        if len(todo):
             run = self.lower_runner(model)
-            with tqdm(total=n, initial=done, desc="frozen layers", unit="window", mininterval=5) as bar:
-                for a in range(done, n, batch):
-                    b = min(n, a + batch)
-                    L = int(lengths[a:b].max())
-                    x = ids[a:b, :L].astype(np.int64)
-                    cache[a:b, :L] = run(x, (x != PAD).astype(np.int64)).astype(np.float16)
+            with tqdm(total=len(rows), initial=len(rows) - len(todo), desc="frozen layers", unit="window",
+                      mininterval=5) as bar:
+                for a in range(0, len(todo), batch):
+                    part = todo[a:a + batch]
+                    L = int(lengths[part].max())
+                    x = ids[part, :L].astype(np.int64)
+                    cache[part, :L] = run(x, (x != PAD).astype(np.int64)).astype(np.float16)
                     cache.flush()
-                    done_path.write_text(str(b))
-                    bar.update(b - a)
+                    done[part] = 1
+                    tmp = mask_path.with_suffix(".tmp")
+                    tmp.write_bytes(done.tobytes())
+                    tmp.replace(mask_path)
+                    bar.update(len(part))
         return np.memmap(path, np.float16, "r", shape=(n, width, H))
 
     # -- checkpoints -------------------------------------------------------------------
@@ -247,9 +274,11 @@ class Trainer:
         ids, lengths, body, labels = self.samples(tok)
         n = len(ids)
         log(f"{n} windows ({int((labels[:, 0] > 0).sum())} with an answer)")
-        lower = self.lower_cache(model, ids, lengths)
+        chosen = self.chosen_rows(n)
+        lower = self.lower_cache(model, ids, lengths, chosen)
         ok_all = span_mask(lengths, body, ids.shape[1])
-        steps_per_epoch = math.ceil(n / c.batch)
+        log(f"training on {len(chosen)} windows")
+        steps_per_epoch = math.ceil(len(chosen) / c.batch)
         total = steps_per_epoch * c.epochs
         params = [p for p in model.parameters()]
         opt = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
@@ -270,7 +299,7 @@ class Trainer:
         last_save = time.monotonic()
         t0 = time.monotonic()
         while epoch < c.epochs:
-            order = np.random.RandomState(c.seed + epoch).permutation(n)
+            order = chosen[np.random.RandomState(c.seed + epoch).permutation(len(chosen))]
             running = []
             while step < steps_per_epoch:
                 rows = np.sort(order[step * c.batch:(step + 1) * c.batch])
@@ -443,22 +472,42 @@ def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, mod
                     thresholds_chosen_on="tune half of cmrc2018_trial + news_tune cloze questions")
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         span._loaded = None
-    metrics = {split: evaluate([e for e in examples if e.q.split == split], reader, retriever)
+    feature = Reader(tagger=Tagger())
+    metrics = {split: {name: evaluate([e for e in examples if e.q.split == split], r, retriever)
+                       for name, r in (("neural", reader), ("feature", feature))}
                for split in VALIDATION_SPLITS}
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["validation"] = metrics
+    if choose:
+        meta["default"] = prefer_neural(metrics)
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    print("the span reader " + ("answers by default" if meta.get("default") else
+                                "stays opt-in (RAG_READER=neural): it did not beat the feature reader on the tune splits"))
     return metrics
 
 
-def run_neural(train_dir: Path, bench: Path, work: Path, config: Config, resume: bool, cache_dir: Path) -> None:
-    """Train (or continue training) the span reader in ``work``."""
+def prefer_neural(metrics: dict) -> bool:
+    """The span reader becomes the default only when, on both tune splits, it puts the
+    answer in the text at least as often as the feature reader and refuses withheld-evidence
+    questions about as often (within 5 points)."""
+    for split in ("tune", "news_tune"):
+        n, f = metrics[split]["neural"], metrics[split]["feature"]
+        if n["answer_in_text"] < f["answer_in_text"] or n["withheld_refused"] < f["withheld_refused"] - 0.05:
+            return False
+    return True
+
+
+def run_neural(train_dir: Path, bench: Path, work: Path, pool_work: Path, config: Config, resume: bool,
+               settings, models_dir: Path) -> dict:
+    """Train (or continue training) the span reader in ``work``, ship its tensors to
+    ``models_dir``, choose its calibration and thresholds on validation, and compare it
+    with the feature reader there."""
     from tokenizers import Tokenizer
 
     from ..embedding.e5model import ensure_e5_model
 
-    st_folder = ensure_e5_model(cache_dir)
+    st_folder = ensure_e5_model(settings.model_cache)
     tok = Tokenizer.from_file(str(st_folder / "tokenizer.json"))
     trainer = Trainer(work, train_dir, bench, config)
     log_path = Path(work) / "train.log"
@@ -471,3 +520,7 @@ def run_neural(train_dir: Path, bench: Path, work: Path, config: Config, resume:
 
     log(f"config {json.dumps(asdict(config))}")
     trainer.train(st_folder, tok, resume=resume, log=log)
+    export(work, models_dir, config)
+    metrics = validate_neural(train_dir, bench, pool_work, settings, models_dir, choose=True)
+    log(f"validation {json.dumps(metrics, ensure_ascii=False)}")
+    return metrics

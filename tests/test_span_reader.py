@@ -1,0 +1,169 @@
+"""The span reader's mechanics: windows, offsets, scripts, decoding, weights, training.
+
+Whether it answers real questions well is measured on the validation split by
+`rag train --reader neural` (and `rag train --validate`), not here.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from rag.answer.span_reader import (META_FILE, WEIGHTS_FILE, best_of_windows, best_spans, read_meta, run_windows,
+                                    span_mask)
+from rag.answer.windows import CLS, PAD, SEP, build_window, sentence_at, tokenize
+from rag.errors import ModelLoadError
+from rag.ingest.script import fold
+from rag.ingest.sentences import split_sentences
+
+
+@dataclass
+class _Enc:
+    ids: list
+    offsets: list
+    tokens: list
+
+
+class CharTokenizer:
+    """One token per character (the e5 tokenizer's interface, deterministic)."""
+
+    def encode(self, text, add_special_tokens=False):
+        return _Enc([3 + ord(c) % 5000 for c in text], [(i, i + 1) for i in range(len(text))], list(text))
+
+
+TEXT = ("株洲市召开全市经济工作会议。会议指出，2025年全市地区生产总值达到4100亿元。"
+        "人均地区生产总值为10.5万元。全市常住人口约390万人。会议还部署了明年的重点工作。")
+
+
+def _window(center, before=1, max_tokens=40, focus=None, text=TEXT):
+    tok = CharTokenizer()
+    return build_window(tokenize(tok, "地区生产总值是多少"), tokenize(tok, "经济会议"), tokenize(tok, text),
+                        split_sentences(text), center, before=before, focus=focus, max_tokens=max_tokens)
+
+
+@pytest.mark.unit
+def test_a_window_holds_whole_sentences_around_its_centre_within_the_budget():
+    sents = split_sentences(TEXT)
+    w = _window(1, max_tokens=60)
+    assert len(w.ids) <= 60
+    assert w.ids[0] == CLS and w.ids[-1] == SEP
+    assert w.ids[w.body_first - 1] == SEP
+    stretch = TEXT[w.start:w.end]
+    assert TEXT[sents[1][0]:sents[1][1]] in stretch
+    # whole sentences only: the window starts and ends at sentence boundaries
+    assert w.start in {a for a, _ in sents} and w.end in {b for _, b in sents}
+
+
+@pytest.mark.unit
+def test_body_tokens_map_back_to_the_texts_own_characters():
+    w = _window(1, max_tokens=80)
+    for j, (a, b) in enumerate(w.offsets):
+        assert w.ids[w.body_first + j] == 3 + ord(TEXT[a]) % 5000
+    first = w.token_at(TEXT.index("4100"))
+    last = w.token_at(TEXT.index("4100亿元") + len("4100亿元"), end=True)
+    a, b = w.chars(first, last)
+    assert TEXT[a:b] == "4100亿元"
+
+
+@pytest.mark.unit
+def test_a_sentence_longer_than_the_budget_is_cut_around_the_focus():
+    long = "，".join(f"第{i}项指标增长{i}%" for i in range(40)) + "。"
+    focus = long.index("第30项")
+    w = _window(sentence_at(split_sentences(long), focus), max_tokens=40, focus=focus, text=long)
+    assert w.start <= focus < w.end
+    assert len(w.ids) <= 40
+
+
+@pytest.mark.unit
+def test_sentence_at_finds_the_sentence_holding_a_character():
+    sents = split_sentences(TEXT)
+    assert sentence_at(sents, TEXT.index("4100")) == 1
+    assert sentence_at(sents, 0) == 0
+
+
+@pytest.mark.unit
+def test_fold_keeps_length_so_offsets_quote_the_original_text():
+    original = "截至2025年底，全市基本醫療保險參保人數達到３５３萬人。"
+    folded = fold(original)
+    assert len(folded) == len(original)
+    assert "医疗保险参保人数达到353万人" in folded
+    start = folded.index("353万人")
+    assert original[start:start + 5] == "３５３萬人"
+    assert fold("醫保參保人數") == "医保参保人数"
+    assert fold("医保参保人数") == "医保参保人数"
+
+
+@pytest.mark.unit
+def test_a_traditional_question_finds_a_simplified_article_through_the_keyword_index():
+    from rag.search.keyword import KeywordIndex, Tokenizer
+
+    texts = ["全市基本医疗保险参保人数达到353万人。", "株洲举办龙舟赛，吸引数万市民观看。"]
+    kw = KeywordIndex.build(texts, Tokenizer())
+    assert kw.search("醫療保險參保人數", 2)[0][0] == 0
+    kw2 = KeywordIndex.build(["全市基本醫療保險參保人數達到353萬人。", texts[1]], Tokenizer())
+    assert kw2.search("医疗保险参保人数", 2)[0][0] == 0
+
+
+def _logits(width, start_at, end_at, null=0.0, peak=5.0):
+    s = np.zeros((1, width), np.float32)
+    e = np.zeros((1, width), np.float32)
+    s[0, 0] = e[0, 0] = null / 2
+    s[0, start_at] = peak
+    e[0, end_at] = peak
+    return s, e
+
+
+@pytest.mark.unit
+def test_spans_stay_in_the_body_and_within_the_span_cap():
+    ok = span_mask(np.array([20]), np.array([8]), 20)
+    assert ok[0, 0] and not ok[0, 1:8].any() and ok[0, 8:19].all() and not ok[0, 19]
+    s, e = _logits(20, 3, 4)  # the peak sits in the question: not a span
+    s[0, 10], e[0, 12] = 2.0, 2.0
+    score, first, last, null = best_spans(s, e, ok, max_span=5)
+    assert (first[0], last[0]) == (10, 12)
+    s, e = _logits(20, 9, 18)
+    _, first, last, _ = best_spans(s, e, ok, max_span=5)
+    assert last[0] - first[0] < 5
+
+
+@pytest.mark.unit
+def test_no_answer_wins_when_the_null_score_beats_every_span():
+    w = _window(1, max_tokens=60)
+    width = len(w.ids)
+    s, e = _logits(width, w.body_first + 2, w.body_first + 4, null=20.0)
+    found = best_of_windows([w], [0], s, e, 30)
+    assert found.score < 0
+    s, e = _logits(width, w.body_first + 2, w.body_first + 4, null=-5.0)
+    found = best_of_windows([w], [0], s, e, 30)
+    assert found.score > 0
+    assert TEXT[found.start:found.end] == TEXT[w.offsets[2][0]:w.offsets[4][1]]
+
+
+@pytest.mark.unit
+def test_windows_read_in_one_batch_give_what_each_gives_alone():
+    windows = [_window(i, max_tokens=30 + 10 * i) for i in range(3)]
+
+    def run(ids, mask):  # a deterministic stand-in for the model: scores from the ids themselves
+        x = (ids % 97).astype(np.float32) * mask
+        return x / 10, x / 7
+
+    batched = run_windows(run, windows)
+    for r, w in enumerate(windows):
+        alone = run_windows(run, [w])
+        n = len(w.ids)
+        assert np.allclose(batched[0][r, :n], alone[0][0, :n])
+        assert np.allclose(batched[1][r, :n], alone[1][0, :n])
+        assert (np.asarray(batched[0])[r, n:] == 0).all()  # padding is masked
+
+
+@pytest.mark.unit
+def test_missing_or_mismatched_weights_are_one_line_errors_that_say_how_to_rebuild(tmp_path):
+    with pytest.raises(ModelLoadError, match="rag train --reader neural"):
+        read_meta(tmp_path)
+    (tmp_path / META_FILE).write_text(json.dumps({"sha256": "0" * 64, "config": {}}), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="missing"):
+        read_meta(tmp_path)
+    (tmp_path / WEIGHTS_FILE).write_bytes(b"not the trained tensors")
+    with pytest.raises(ModelLoadError, match="sha256"):
+        read_meta(tmp_path)
