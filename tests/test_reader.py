@@ -145,3 +145,19 @@ def test_sentence_features_see_the_asked_kind_beside_the_asked_words():
     rows = sentence_features(q, sentence_units([hit]))
     focus = SENTENCE_FEATURES.index("typed_focus")
     assert rows[1][focus] < rows[0][focus]  # 9月底 stands beside 建成交付
+
+
+@pytest.mark.unit
+def test_a_sentence_about_another_period_than_the_one_asked_is_no_answer():
+    from rag.answer.reader import Reader, contradicts_period
+
+    body = "截至2025年底，全市基本医疗保险参保人数达到353万人。参保率稳定在95%以上。"
+    hit = _hit(body)
+    unit = sentence_units([hit])[0]
+    asked_2024 = _view("2024年全市医保参保人数是多少", ("医保", "参保", "人数"))
+    asked_2025 = _view("2025年全市医保参保人数是多少", ("医保", "参保", "人数"))
+    assert contradicts_period(asked_2024, unit)
+    assert not contradicts_period(asked_2025, unit)
+    assert not contradicts_period(_view("全市医保参保人数是多少", ("医保", "参保", "人数")), unit)
+    reading = Reader(tagger=Tagger()).read(asked_2024, [_hit("截至2025年底，全市基本医疗保险参保人数达到353万人。")])
+    assert reading.refuse and reading.lead is None

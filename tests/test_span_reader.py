@@ -12,7 +12,7 @@ import pytest
 
 from rag.answer.span_reader import (META_FILE, WEIGHTS_FILE, best_of_windows, best_spans, read_meta, run_windows,
                                     span_mask)
-from rag.answer.windows import CLS, PAD, SEP, build_window, sentence_at, tokenize
+from rag.answer.windows import CLS, SEP, build_window, sentence_at, tokenize
 from rag.errors import ModelLoadError
 from rag.ingest.script import fold
 from rag.ingest.sentences import split_sentences

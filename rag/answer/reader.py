@@ -28,6 +28,7 @@ from .candidates import Candidate, Tagger, candidates, default_tagger
 from .features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, sentence_features,
                        sentence_units, span_features)
 from ..records import Hit
+from ..search.periods import period_match
 
 MODELS_DIR = Path(__file__).parent / "models"
 #: Passages from the top of each single ranking that the reader also reads (the
@@ -87,6 +88,16 @@ def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarr
             *(row[idx[name]] for name in _QUOTED),
             max((r[idx["dense"]] for r in sent_rows), default=-1.0),
             *(float(q.kind == k) for k in QUESTION_KINDS)]
+
+
+def contradicts_period(q: QuestionView, unit: SentenceUnit) -> bool:
+    """Asked about one period, the sentence and the text around it speak only of others
+    (asked 2024, the sentence says 截至2025年底): it does not answer the question."""
+    if q.period is None:
+        return False
+    article = unit.hit.article
+    around = article.body[max(0, unit.start - 80):unit.end + 40]
+    return period_match(q.period, unit.text, article.date) < 0 and period_match(q.period, around, article.date) < 0
 
 
 class Reader:
@@ -182,9 +193,12 @@ class Reader:
         p = self.p_answer(question_row(q, rows, sent_p, scored, int(order[0])))
         meta = self.meta
         ranked = tuple((units[i], float(sent_p[i])) for i in order)
-        confident = best is not None and best.p >= meta["lead_threshold"]
+        allowed = [u for u, _ in ranked if not contradicts_period(q, u)]
+        if not allowed:  # every sentence speaks of another period than the one asked
+            return Reading(ranked, ranked[0][0], best, p, True, None)
+        confident = best is not None and best.p >= meta["lead_threshold"] and not contradicts_period(q, best.unit)
         # A lead is quoted from its own sentence; without one, the most likely sentence speaks.
-        quoted = best.unit if confident else ranked[0][0]
+        quoted = best.unit if confident else allowed[0]
         lead = best.candidate.text if confident else None
         return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
 
@@ -214,6 +228,8 @@ class NeuralReader:
         seen: dict[str, int] = {}
         targets = []
         for i in order[:4 * WINDOWS]:
+            if contradicts_period(q, units[i]):
+                continue
             hit = units[i].hit
             if hit.article.id not in seen:
                 seen[hit.article.id] = len(owners)
@@ -235,7 +251,8 @@ class NeuralReader:
         meta = self.meta
         best = Scored(Candidate(span.start - unit.start, end - unit.start, q.kind or "span", text, "reader"), unit, p)
         lead = text if text and p >= meta["lead_threshold"] else None
-        return Reading(ranked, unit, best, p, p < meta["refuse_threshold"], lead)
+        refuse = p < meta["refuse_threshold"] or contradicts_period(q, unit)
+        return Reading(ranked, unit, best, p, refuse, lead)
 
 
 _default_reader: Reader | None = None

@@ -1,0 +1,92 @@
+"""`rag train --reader neural` on a sliver: deterministic, resumable, and its export loads."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TRAIN = SHARED / "train"
+BENCH = SHARED / "bench" / "crud-news-11k.jsonl.gz"
+FILES = {"cmrc2018_dev.json": 2, "cmrc2018_trial.json": 1, "DRCD_dev.json": 1, "DRCD_test.json": 1}
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not (TRAIN / "cmrc2018_dev.json").is_file(), reason="../shared/train is missing")]
+
+
+@pytest.fixture(scope="module")
+def sliver(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("span-train-data")
+    for name, n in FILES.items():
+        data = json.loads((TRAIN / name).read_text(encoding="utf-8"))
+        data["data"] = data["data"][:n]
+        (folder / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def e5():
+    from tokenizers import Tokenizer
+
+    from rag.embedding.e5model import ensure_e5_model
+    from rag.settings import Settings
+
+    folder = ensure_e5_model(Settings.load().model_cache)
+    return folder, Tokenizer.from_file(str(folder / "tokenizer.json"))
+
+
+def _trainer(sliver, work, **config):
+    from rag.training.neural import Config, Trainer
+
+    settings = dict(limit=8, epochs=1, batch=4, news=False, max_windows=0, checkpoint_s=1e9, frozen=10, max_tokens=64)
+    cfg = Config(**{**settings, **config})
+    return Trainer(work, sliver, BENCH, cfg, onnx_lower=False)
+
+
+@pytest.fixture(scope="module")
+def trained(sliver, e5, tmp_path_factory):
+    work = tmp_path_factory.mktemp("span-train-a")
+    trainer = _trainer(sliver, work)
+    model, _ = trainer.train(*e5, log=lambda s: None)  # each epoch's end writes a checkpoint
+    return trainer, model
+
+
+def test_training_a_sliver_twice_gives_identical_weights(sliver, e5, trained, tmp_path):
+    import torch
+
+    folder, tok = e5
+    a = trained[1]
+    b, _ = _trainer(sliver, tmp_path / "b").train(folder, tok, log=lambda s: None)
+    da, db = a.delta_state(), b.delta_state()
+    assert set(da) == set(db) and any(k.startswith("encoder.layer.11.") for k in da) and "qa.weight" in da
+    assert all(torch.equal(da[k], db[k]) for k in da)
+    # Only the top layers and the head are trained, so only they are saved.
+    assert not any(k.startswith(("embeddings.", "encoder.layer.0.")) for k in da)
+
+
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(sliver, e5, tmp_path):
+    import torch
+
+    folder, tok = e5
+    whole, _ = _trainer(sliver, tmp_path / "whole", epochs=2).train(folder, tok, log=lambda s: None)
+    _trainer(sliver, tmp_path / "parts", epochs=2).train(folder, tok, log=lambda s: None, stop_after=3)
+    resumed, _ = _trainer(sliver, tmp_path / "parts", epochs=2).train(folder, tok, resume=True, log=lambda s: None)
+    da, db = whole.delta_state(), resumed.delta_state()
+    assert all(torch.equal(da[k], db[k]) for k in da)
+
+
+def test_the_exported_weights_carry_their_sha256_and_a_changed_file_is_refused(trained, tmp_path):
+    from rag.answer.span_reader import META_FILE, WEIGHTS_FILE, read_meta, sha256_of
+    from rag.errors import ModelLoadError
+    from rag.training.neural import export
+
+    trainer = trained[0]
+    models = tmp_path / "models"
+    export(trainer.work, models, trainer.config)
+    meta = read_meta(models)
+    assert meta["sha256"] == sha256_of(models / WEIGHTS_FILE)
+    assert meta["config"]["frozen"] == trainer.config.frozen
+    (models / WEIGHTS_FILE).write_bytes((models / WEIGHTS_FILE).read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(ModelLoadError, match="sha256"):
+        read_meta(models)
+    assert (models / META_FILE).is_file()
