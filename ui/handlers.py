@@ -356,6 +356,7 @@ class Handlers:
 
     def _ingest(self, accepted: Sequence[tuple[str, str]], date: str | None, progress: Callable):
         from rag.ingest.indexer import ingest
+        from rag.ingest.isolated import parse_isolated
 
         total = len(accepted)
         done = [0]
@@ -371,6 +372,7 @@ class Handlers:
         # The same writer lock as `rag ingest`: an upload waits for a CLI ingest, never overwrites it.
         report = ingest([p for p, _ in accepted], self.settings, date=date,
                         embedder=self.engine.assistant.embedder, progress=False, on_file=on_file,
+                        parse=parse_isolated,  # parsed in a child: other users' questions go on
                         on_wait=lambda _: progress(0.02, desc="另一个导入正在写入索引，等待…"))
         progress(0.9, desc="重新加载索引…")
         self.engine.reload()

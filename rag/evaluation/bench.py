@@ -2,7 +2,7 @@
 memory, startup, and an approximate-search projection to 1M chunks.
 
     rag bench --what sample          the bundled corpus: latency p50/p95, embed throughput
-    rag bench --what parse           parse + chunk the 11,576-article bench corpus
+    rag bench --what parse           parse + chunk the 11,576-article bench corpus; raw-text MB/s
     rag bench --what scale [--limit] index the bench corpus, then 300 queries, RSS, startup
     rag bench --what query --index D  against a built index: latency, RSS, startup
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
@@ -163,6 +163,10 @@ def bench_parse(corpus: Path, limit: int | None, settings) -> None:
     _row("parse", f"{t1 - t0:.2f} s, {len(articles) / (t1 - t0):,.0f} articles/s, {size_mb / (t1 - t0):.2f} MB/s")
     _row("chunk (model tokenizer + tiktoken)", f"{t3 - t2:.2f} s, {len(articles) / (t3 - t2):,.0f} articles/s")
     _row("parse + chunk", f"{t1 - t0 + t3 - t2:.2f} s for {size_mb:.1f} MB")
+    from .bench_parse import bench_raw_parse
+
+    _section("parse raw text (issue dumps made from the same corpus)")
+    bench_raw_parse(corpus, _row)
 
 
 def bench_scale(corpus: Path, limit: int | None, n_queries: int, settings, keep: Path | None = None) -> None:

@@ -88,7 +88,8 @@ def _summary(articles: Sequence[Article]) -> tuple[dict[str, Any], ...]:
 def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = None,
            embedder: Embedder | None = None, progress: bool = True,
            on_file: Callable[[FileReport], None] | None = None,
-           on_wait: Callable[[str], None] | None = None) -> IngestReport:
+           on_wait: Callable[[str], None] | None = None,
+           parse: Callable[..., Any] | None = None) -> IngestReport:
     """Parse ``paths`` (files or folders) and add their articles to the index.
 
     Unchanged files are skipped, unchanged chunks keep their vectors, and the
@@ -96,18 +97,21 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
     ingest at a time: a second one waits for the writer lock (``on_wait``
     hears that it waits) and raises IndexBusy after the lock timeout. A disk
     fault raises IndexWriteError and leaves the index on disk as it was.
+    ``parse`` replaces ``parse_file`` (a server parses in a child process).
     """
     embedder = embedder or make_embedder(settings)
     with writer_lock(settings.index_dir, settings.index_lock_timeout_s, on_wait):
         clean_leftovers(settings.index_dir)
-        return _ingest_locked(paths, settings, date, embedder, progress, on_file)
+        return _ingest_locked(paths, settings, date, embedder, progress, on_file, parse)
 
 
-def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file):
+def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file,
+                   parse=None):
     import time
 
     from .parse import find_inputs, parse_file
 
+    parse = parse or parse_file
     t0 = time.perf_counter()
     try:
         index = Index.load(settings.index_dir, model_id=embedder.model_id)
@@ -149,7 +153,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                                       meta.get("date_inferred", False), meta.get("issue"), _summary(kept)))
             continue
         try:
-            parsed = parse_file(path, date=date)
+            parsed = parse(path, date=date)
         except InputError as exc:
             reports.append(FileReport(str(path), "error", str(exc)))
             continue

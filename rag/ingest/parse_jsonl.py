@@ -70,7 +70,8 @@ def _clean_body(text: str) -> str:
 def _page(value: str | None) -> str | None:
     if value is None:
         return None
-    m = re.fullmatch(r"第?\s*([A-Z]?)\s*0*(\d{1,2})\s*版?", value)
+    # Bounded repeats: a page field of many spaces must not backtrack.
+    m = re.fullmatch(r"第?\s{0,3}([A-Z]?)\s{0,3}0{0,6}(\d{1,2})\s{0,3}版?", value)
     return f"{m[1]}{int(m[2]):02d}" if m else value
 
 

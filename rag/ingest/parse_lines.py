@@ -41,9 +41,13 @@ _BYLINE_SPACE = re.compile(
 _BYLINE_PARA = re.compile(
     r"^(?P<src>[^\s(（,，。:：]{2,24}?(?:讯|电))\s*[(（](?P<who>[^()（）]{1,60})[)）]\s*(?P<rest>.*)$"
 )
+# A page-jump marker. Every repeat is bounded, so a search costs a constant per
+# position whatever runs of spaces a line holds (an unbounded ``\s*`` on each side
+# of an optional part backtracked cubically on a long run of spaces).
+_CONT_VERB = re.compile(r"下转|上接|接上|转至|紧接|续")
 _CONT = re.compile(
-    r"\s*[▶►>＞→]*\s*[(（]?\s*(?P<verb>下转|上接|接上|转至|紧接|续)\s*第?\s*"
-    r"(?P<num>[A-Z]?\d{1,2}|[一二三四五六七八九十]{1,3})\s*版\s*[)）]?\s*"
+    r"[\s▶►>＞→(（]{0,12}(?P<verb>下转|上接|接上|转至|紧接|续)[\s第]{0,6}"
+    r"(?P<num>[A-Z]?\d{1,2}|[一二三四五六七八九十]{1,3})\s{0,4}版[\s)）]{0,8}"
 )
 _MASTHEAD = re.compile(r"^[\u4e00-\u9fff]{2,6}(日报|晚报|时报|商报)$")
 _META = re.compile(
@@ -192,6 +196,8 @@ def is_meta(s: str) -> bool:
 
 def strip_continuations(s: str) -> tuple[str, tuple[str, ...]]:
     """Remove page-jump markers (``▶▶下转02版``); return the text and the markers."""
+    if not _CONT_VERB.search(s):  # most lines: one quick scan for the verbs alone
+        return s, ()
     found = tuple(f"{m['verb']}{m['num']}版" for m in _CONT.finditer(s))
     if not found:
         return s, ()
