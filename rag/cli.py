@@ -237,8 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rag: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a disk fault the library did not foresee: still one line
-        print(f"rag: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}",
-              file=sys.stderr)
+        from .errors import display_path
+
+        where = f"{display_path(str(exc.filename))}: " if exc.filename else ""
+        print(f"rag: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)

@@ -99,10 +99,24 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
     fault raises IndexWriteError and leaves the index on disk as it was.
     ``parse`` replaces ``parse_file`` (a server parses in a child process).
     """
+    from .textio import path_problem
+
+    # Named paths that cannot be read are refused before the lock is taken:
+    # reading a FIFO or /dev/zero would block, or never end, while holding it.
+    refused, readable = [], []
+    for p in map(Path, paths):
+        problem = path_problem(p) if p.exists() or p.is_symlink() else None
+        if problem:
+            refused.append(FileReport(str(p), "error", str(InputError(p, problem))))
+        else:
+            readable.append(p)
+    if not readable:
+        return IngestReport(tuple(refused), 0, 0, _chunks_on_disk(settings.index_dir))
     embedder = embedder or make_embedder(settings)
     with writer_lock(settings.index_dir, settings.index_lock_timeout_s, on_wait):
         clean_leftovers(settings.index_dir)
-        return _ingest_locked(paths, settings, date, embedder, progress, on_file, parse)
+        report = _ingest_locked(readable, settings, date, embedder, progress, on_file, parse)
+    return replace(report, files=tuple(refused) + report.files)
 
 
 def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file,
@@ -131,7 +145,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
     for p in paths:
         p = Path(p)
         if not p.exists():
-            reports.append(FileReport(str(p), "error", f"{p}: no such file or folder"))
+            reports.append(FileReport(str(p), "error", str(InputError(p, "no such file or folder"))))
             continue
         found, problems = find_inputs([p])
         expanded.extend(found)
@@ -202,6 +216,15 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
     return IngestReport(tuple(reports), n_added, unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
                          "total": time.perf_counter() - t0})
+
+
+def _chunks_on_disk(index_dir: Path) -> int:
+    import json
+
+    try:
+        return int(json.loads((Path(index_dir) / "manifest.json").read_text("utf-8"))["n_chunks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _holders(files_meta: dict[str, dict[str, Any]]) -> dict[str, set[str]]:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import BinaryInput, InputError
 from .parse_common import article_id, derive_title
 from ..records import Article
 from .textio import normalize_newlines, open_lines
@@ -89,11 +89,13 @@ def _article(obj: Any, source: str, position: int, default_date: str | None) -> 
     if raw_value is None or raw_value == "":
         raw = obj.get("date_raw")
         date = parse_raw_date(raw) if isinstance(raw, str) else None
+        if date is None and isinstance(raw, str) and any(rx.search(raw) for rx in _RAW_DATES):
+            raise _LineError(f"impossible date_raw {raw[:40]!r} (no such day)")
         date = date or default_date
     elif isinstance(raw_value, str) and (date := parse_iso_date(raw_value)):
         pass
     else:
-        raise _LineError(f"bad date {raw_value!r} (expected YYYY-MM-DD)")
+        raise _LineError(f"bad date {str(raw_value)[:40]!r} (expected YYYY-MM-DD)")
     body = _clean_body(text)
     headline = _text_field(obj, "headline")
     derived = headline is None
@@ -150,6 +152,8 @@ def parse_jsonl(
                 continue
             first_line[art.id] = n
             articles.append(art)
+    except BinaryInput:
+        raise  # the whole file is binary: what decoded of it is noise
     except InputError as exc:
         if not articles and not errors:
             raise
