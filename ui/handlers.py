@@ -132,6 +132,7 @@ class Engine:
         self.settings = settings
         self._lock = threading.Lock()
         self.ingest_lock = threading.Lock()  # one upload at a time
+        self._reload_lock = threading.Lock()
         self.ready = threading.Event()  # set once the model is loaded
         if warm:
             self.ready.set()
@@ -151,14 +152,34 @@ class Engine:
     def reload(self) -> None:
         """Load the index from disk again; questions in flight keep the old one."""
         from rag.search.index import Index
+        from rag.search.watch import read_generation
         from rag.pipeline import Assistant
 
-        old = self.assistant
-        index = Index.load(self.settings.index_dir, model_id=old.embedder.model_id)
-        new = Assistant(index, old.embedder, old.settings, old.generator)
-        new.warm_up()
-        with self._lock:
-            self._assistant = new
+        with self._reload_lock:  # an upload's reload and the watcher's never overlap
+            old = self.assistant
+            if read_generation(self.settings.index_dir) == old.index.manifest.get("generation"):
+                return  # already serving what is on disk
+            index = Index.load(self.settings.index_dir, model_id=old.embedder.model_id)
+            new = Assistant(index, old.embedder, old.settings, old.generator)
+            new.warm_up()
+            with self._lock:
+                self._assistant = new
+            # The old index now lives only as long as the answers still using it.
+            del old
+
+    def follow(self):
+        """Switch to each new index generation an ingest writes (the CLI's too)."""
+        from rag.search.watch import GenerationWatcher
+
+        def changed(_generation: str) -> None:
+            t0 = time.perf_counter()
+            self.reload()
+            index = self.assistant.index
+            print(f"index changed: {len(index.articles)} articles, {len(index.chunks)} chunks "
+                  f"(switched in {time.perf_counter() - t0:.2f}s)", flush=True)
+
+        return GenerationWatcher(self.settings.index_dir, self.assistant.index.manifest.get("generation"),
+                                 changed).start()
 
 
 ChatOutput = tuple[str, str, str, list, str]
