@@ -52,6 +52,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             else:
                 when = f"{f.date}{'（推断）' if f.date_inferred else ''}" if f.date else "无日期"
                 print(f"{f.status:8} {f.path}  {when}  第{f.issue or '?'}期  {len(f.articles)} 篇")
+        for f in report.flagged:
+            print(f"warning  《{f['headline']}》 reads as an instruction to a language model "
+                  f"(“{f['phrase']}”): kept out of LLM prompts", file=sys.stderr)
         print(f"added {report.articles_added} articles, {report.articles_unchanged} unchanged; "
               f"index has {report.chunks} chunks ({report.chunks_embedded} embedded now) "
               f"in {settings.index_dir}")

@@ -47,6 +47,8 @@ class IngestReport:
     chunks_embedded: int = 0
     timings_s: dict[str, float] = field(default_factory=dict)
     error: str | None = None  # why the whole ingest failed (index busy, disk full, …)
+    # New passages that read as instructions to a model: kept out of LLM prompts.
+    flagged: tuple[dict[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,7 +62,7 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "articles_added": self.articles_added,
                 "articles_unchanged": self.articles_unchanged, "chunks": self.chunks,
-                "error": self.error}
+                "error": self.error, "flagged_passages": list(self.flagged)}
 
 
 def _same_content(old: Article, new: Article) -> bool:
@@ -212,10 +214,12 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
         except OSError as exc:
             raise IndexWriteError(exc.filename or settings.index_dir, exc.strerror or str(exc)) from exc
         t_index = time.perf_counter() - t2
-    n_added = len({a.id for a in added})
-    return IngestReport(tuple(reports), n_added, unchanged, len(index.chunks), n_embedded,
+    added_ids = {a.id for a in added}
+    flagged = tuple({"chunk_id": c.id, "headline": c.headline, "phrase": c.instruction}
+                    for c in index.chunks if c.instruction and c.article_id in added_ids)
+    return IngestReport(tuple(reports), len(added_ids), unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
-                         "total": time.perf_counter() - t0})
+                         "total": time.perf_counter() - t0}, flagged=flagged)
 
 
 def _chunks_on_disk(index_dir: Path) -> int:
