@@ -7,6 +7,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what query --index D  against a built index: latency, RSS, startup
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
+    rag bench --what follow --index D   a running `rag serve` switching to what a CLI ingest wrote
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
 """
 
@@ -318,6 +319,11 @@ def main(args) -> int:
     if "serve" in what:
         _section(f"rag serve startup against {settings.index_dir}")
         bench_serve(settings.index_dir, runs=3, row=_row)
+    if "follow" in what:
+        from .bench_serve import serve_follow
+
+        _section(f"rag serve following a CLI ingest into (a copy of) {settings.index_dir}")
+        serve_follow(settings.index_dir, row=_row)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
     if what & {"writers", "kill"}:
