@@ -15,6 +15,7 @@ from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
 from rag.pipeline import WARM_MESSAGE
 from rag.settings import RETRIEVAL_MODES
 
+from . import login_limit
 from .article import article_html
 from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
@@ -310,7 +311,8 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
     try:
         demo.launch(server_name=host, server_port=port, auth=auth, auth_message="株洲日报档案问答 · 请登录",
-                    show_error=False, quiet=True, prevent_thread_lock=True, **launch_options(settings))
+                    show_error=False, quiet=True, prevent_thread_lock=True,
+                    app_kwargs={"middleware": [login_limit.middleware()]}, **launch_options(settings))
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from None
     index = assistant.index

@@ -115,7 +115,7 @@ def bench_sample(settings) -> None:
         t = report.timings_s
         _row("articles / chunks", f"{report.articles_added} / {report.chunks}")
         _row("ingest total", f"{t['total']:.2f} s (parse {t['parse']:.2f}, chunk {t['chunk']:.2f}, "
-             f"embed {t['embed']:.2f}, index {t['index']:.2f})")
+             f"embed {t['embed']:.2f}, index {t['index']:.2f}, of which fsync {t['fsync']:.2f})")
         index = Index.load(s.index_dir)
         texts = [c.embed_text for c in index.chunks]
         chars = sum(map(len, texts))
@@ -188,6 +188,7 @@ def bench_scale(corpus: Path, limit: int | None, n_queries: int, settings, keep:
         _row("articles / chunks / embedded", f"{report.articles_added:,} / {report.chunks:,} / {report.chunks_embedded:,}")
         for stage in ("parse", "chunk", "embed", "index"):
             _row(f"{stage}", f"{t[stage]:.1f} s" + (f", {chars / t[stage]:,.0f} chars/s" if t[stage] else ""))
+        _row("fsync of the new index (part of index)", f"{t['fsync']:.2f} s")
         _row("full build", f"{t['total']:.1f} s ({t['total'] / 60:.1f} min)")
         _row("index size on disk", f"{folder_mb(s.index_dir):.1f} MB")
         # Query-side numbers come from a fresh process: this one holds the build's memory.

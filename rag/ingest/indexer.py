@@ -219,7 +219,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                     for c in index.chunks if c.instruction and c.article_id in added_ids)
     return IngestReport(tuple(reports), len(added_ids), unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
-                         "total": time.perf_counter() - t0}, flagged=flagged)
+                         "fsync": index.fsync_s, "total": time.perf_counter() - t0}, flagged=flagged)
 
 
 def _chunks_on_disk(index_dir: Path) -> int:
