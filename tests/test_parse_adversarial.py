@@ -40,13 +40,14 @@ ADVERSARIAL = {
     "runs of punctuation": _runs("，。、（）“”《》——…！？", MB),
     "runs of digits": "第" + "1" * MB + "版",
     "runs of #": _runs("#", MB),
-    "headings of # runs": _runs("## #\n", MB),
-    "one 10 MB line": _runs("株洲日报讯（记者/王明） 2023年7月20日,", 10 * MB),
+    "headings of # runs": _runs("## #\n", MB // 10),
+    "one 10 MB line": _runs("株洲日报讯（记者/王明）  全市经济运行▶平稳,下转", 10 * MB),
     "10,000 empty lines": "\n" * 10_000 + "正文。\n",
-    "many dates": _runs("2023年7月20日,", MB),
-    "many short headlines": _runs("标题\n", MB),
-    "broken lines in blocks": _runs("一段没有句号的文字\n\n", MB),
-    "bylines and captions": _runs("记者/王明 摄\n株洲日报讯(记者/李) 正文\n", MB),
+    # Shapes that once cost time quadratic in their count: 20,000 of each is plenty.
+    "many dates": _runs("2023年7月20日,", MB // 5),
+    "many short headlines": _runs("标题\n", MB // 10),
+    "broken lines in blocks": _runs("一段没有句号的文字\n\n", MB // 5),
+    "bylines and captions": _runs("记者/王明 摄\n株洲日报讯(记者/李) 正文\n", MB // 5),
 }
 
 
