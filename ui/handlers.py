@@ -152,7 +152,7 @@ class Engine:
     def reload(self) -> None:
         """Load the index from disk again; questions in flight keep the old one."""
         from rag.search.index import Index
-        from rag.search.watch import read_generation
+        from rag.search.watch import read_generation, release_memory
         from rag.pipeline import Assistant
 
         with self._reload_lock:  # an upload's reload and the watcher's never overlap
@@ -166,7 +166,7 @@ class Engine:
                 self._assistant = new
             # The old index now lives only as long as the answers still using it.
             del old
-        _release_memory()
+        release_memory()
 
     def follow(self):
         """Switch to each new index generation an ingest writes (the CLI's too)."""
@@ -181,19 +181,6 @@ class Engine:
 
         return GenerationWatcher(self.settings.index_dir, self.assistant.index.manifest.get("generation"),
                                  changed).start()
-
-
-def _release_memory() -> None:
-    """Collect the old index and hand its freed pages back to the system (glibc
-    keeps them otherwise), so a switch does not leave the server twice its size."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the pages are reused by the next index instead
 
 
 ChatOutput = tuple[str, str, str, list, str]

@@ -76,3 +76,16 @@ class GenerationWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def release_memory() -> None:
+    """After a switch: collect the old index and hand its freed pages back to the
+    system (glibc keeps them otherwise), so the server does not stay twice its size."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the pages are reused by the next index instead
