@@ -61,3 +61,13 @@ def test_the_upload_parses_in_another_process(tmp_path, monkeypatch, fake_index)
     assert [os.path.basename(p) for p in map(str, seen)] == [f for f in os.listdir(settings.index_dir.parent / "uploads")]
     assert "新增 1 篇文章" in report
     assert "新闻标题一则" in {a.headline for a in engine.assistant.index.articles.values()}
+
+
+def test_the_new_reasons_read_in_chinese_on_the_page():
+    from ui.handlers import zh_file_error
+
+    error = ("a.txt:3: binary data (control characters) in line; "
+             "a.txt:5: impossible date_raw '2026年13月45日' (no such day)")
+    assert zh_file_error(error, "a.txt") == "第 3 行：这一行含有控制字符，已跳过；第 5 行：日期 '2026年13月45日' 不存在"
+    assert zh_file_error("a.txt: parsing took longer than 120 s, the file was skipped", "a.txt") == \
+        "解析超过 120 秒，已跳过此文件"

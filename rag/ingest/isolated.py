@@ -40,7 +40,7 @@ def parse_isolated(path: Path | str, date: str | None = None,
     child.close()
     try:
         if not parent.poll(timeout_s):
-            raise InputError(path, f"parsing took longer than {timeout_s:.0f} s; the file was skipped")
+            raise InputError(path, f"parsing took longer than {timeout_s:.0f} s, the file was skipped")
         try:
             kind, value = parent.recv()
         except EOFError:
