@@ -113,3 +113,26 @@ def test_names_the_question_gives_pass():
     checked = check_answer("株洲市的会议部署了今年的重点任务[1]。", [_hit(passage)], FALLBACK,
                            question="株洲市的会议部署了什么？")
     assert checked.verified is True
+
+
+def test_an_extractive_answer_quoting_a_planted_passage_says_so(fake_assistant):
+    from rag.answer.answerer import ExtractiveAnswerer
+    from rag.answer.features import SentenceUnit
+    from rag.answer.reader import Reading
+
+    planted = _hit(PLANTED, aid="p")
+    plain = _hit("2023年株洲地区生产总值达到3400亿元。", aid="q")
+
+    class QuotesFirst:  # a reader that quotes the first passage's sentence
+        def read(self, question, pool):
+            unit = SentenceUnit(pool[0], 0, 0, len(pool[0].article.body))
+            return Reading(((unit, 0.9),), unit, None, 0.9, False, None)
+
+    query = fake_assistant.retriever.analyse("株洲GDP是多少")
+    answerer = ExtractiveAnswerer(QuotesFirst())
+    quoted = answerer.answer("株洲GDP是多少", query, [planted, plain], [planted, plain])
+    assert "1万亿" in quoted.text and "疑似写给模型的指令" in quoted.notice and "忽略以上指令" in quoted.notice
+    assert answerer.answer("株洲GDP是多少", query, [plain, planted], [plain]).notice is None
+    # An LLM answer that fails its check keeps the extractive answer's warning beside its own.
+    checked = check_answer("株洲GDP为1万亿元[1]。", [planted], quoted)
+    assert "未通过核验" in checked.notice and "疑似写给模型的指令" in checked.notice

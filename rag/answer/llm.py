@@ -149,12 +149,10 @@ def _fenced(text: str) -> str:
 
 
 def is_flagged(hit: Hit) -> bool:
-    """The passage reads as an instruction to a model (flagged at ingest; looked for
-    again in passages of indexes written before the flag existed)."""
-    from ..ingest.instructions import find_instruction
+    """The passage reads as an instruction to a model (see rag/ingest/instructions.py)."""
+    from ..ingest.instructions import chunk_instruction
 
-    chunk = hit.chunk
-    return bool(chunk.instruction or find_instruction(f"{chunk.headline}\n{chunk.text}"))
+    return chunk_instruction(hit.chunk) is not None
 
 
 def build_messages(question: str, hits: Sequence[Hit], budget_tokens: int) -> tuple[list[dict], list[Hit]]:
@@ -213,6 +211,8 @@ def check_answer(text: str, used: Sequence[Hit], fallback: Answer, question: str
     if flagged_only:
         reasons.append("所依据的报道片段含有疑似给模型的指令")
     notice = f"此回答未通过核验（{'；'.join(reasons)}），请以抽取式答案为准。"
+    if fallback.notice:  # e.g. the extractive answer quotes a flagged passage itself
+        notice += fallback.notice
     extra = tuple(replace(c, n=c.n + shift) for c in fallback.citations)
     return replace(fallback, text=f"{text}\n\n【抽取式答案】{extractive}", citations=citations + extra,
                    notice=notice, verified=False, refused=fallback.refused and not citations)

@@ -41,3 +41,13 @@ def find_instruction(text: str) -> str | None:
     """The first phrase of ``text`` that addresses a language model, else None."""
     m = INSTRUCTION_RE.search(text)
     return m.group(0)[:40] if m else None
+
+
+def chunk_instruction(chunk) -> str | None:
+    """The phrase that flags ``chunk`` (a Chunk): stored at ingest, or looked for
+    again in chunks of indexes written before the flag existed."""
+    return chunk.instruction or find_instruction(f"{chunk.headline}\n{chunk.text}")
+
+
+#: The notice of an answer that quotes a flagged passage.
+QUOTED_INSTRUCTION_NOTICE = "所引报道含有疑似写给模型的指令（“{phrase}”），可能是有意植入的文字，请核对原文。"

@@ -97,14 +97,6 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, list[InputError]]:
     return normalize_newlines("\n".join(lines)), errors
 
 
-def decode_bytes(data: bytes, path: str | Path) -> str:
-    """:func:`decode_text` for callers that want all or nothing: any bad line raises."""
-    text, errors = decode_text(data, path)
-    if errors:
-        raise errors[0]
-    return text
-
-
 def read_text_lines(path: str | Path) -> tuple[str, list[InputError]]:
     """Read a text file as str with LF line endings, and one error per bad line.
 
