@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             else:
                 when = f"{f.date}{'（推断）' if f.date_inferred else ''}" if f.date else "无日期"
                 print(f"{f.status:8} {f.path}  {when}  第{f.issue or '?'}期  {len(f.articles)} 篇")
+        for f in report.flagged:
+            print(f"warning  《{f['headline']}》 reads as an instruction to a language model "
+                  f"(“{f['phrase']}”): kept out of LLM prompts", file=sys.stderr)
         print(f"added {report.articles_added} articles, {report.articles_unchanged} unchanged; "
               f"index has {report.chunks} chunks ({report.chunks_embedded} embedded now) "
               f"in {settings.index_dir}")
@@ -58,24 +62,44 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _ask_kwargs(args: argparse.Namespace) -> dict:
-    return {"date_from": args.date_from, "date_to": args.date_to, "mode": args.mode}
+    from .errors import SettingsError
+    from .ingest.parse import validate_date
+
+    # Checked as the web form checks them, before the index is opened.
+    dates = {}
+    for flag, value in (("--from", args.date_from), ("--to", args.date_to)):
+        try:
+            dates[flag] = validate_date(value)
+        except SettingsError as exc:
+            raise SettingsError(f"{flag}: {exc}") from None
+    if dates["--from"] and dates["--to"] and dates["--from"] > dates["--to"]:
+        raise SettingsError(f"--from {dates['--from']} is after --to {dates['--to']}")
+    return {"date_from": dates["--from"], "date_to": dates["--to"], "mode": args.mode}
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
+    search = _ask_kwargs(args)
+    if not args.file and not args.question:
+        raise RagError("give a question, or --file QUESTIONS.jsonl")
     assistant = Assistant.open(_settings(args), use_llm=True if args.llm else (False if args.no_llm else None))
     if args.file:
-        for n, (qid, question) in enumerate(_read_questions(Path(args.file)), start=1):
-            answer = assistant.ask(question, **_ask_kwargs(args))
+        failed = 0
+        for qid, question, error in _read_questions(Path(args.file)):
+            if error is not None:  # this line only: the others are answered
+                failed += 1
+                print(f"rag: {error}", file=sys.stderr)
+                if args.json:
+                    _print_json({"id": qid, "question": None, "error": str(error)})
+                continue
+            answer = assistant.ask(question, **search)
             if args.json:
                 _print_json(answer.to_dict(qid))
             else:
                 print(f"[{qid}] {question}\n{format_answer(answer)}\n")
-        return 0
-    if not args.question:
-        raise RagError("give a question, or --file QUESTIONS.jsonl")
-    answer = assistant.ask(args.question, **_ask_kwargs(args))
+        return 1 if failed else 0
+    answer = assistant.ask(args.question, **search)
     if args.json:
         _print_json(answer.to_dict(args.id))
     else:
@@ -84,17 +108,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _read_questions(path: Path):
+    """(id, question, None) per good line of a questions file, (id, None, InputError) per bad one."""
     from .ingest.textio import open_lines
 
-    for line_no, line in open_lines(path):
+    errors: list[InputError] = []
+    for line_no, line in open_lines(path, errors):
+        while errors:  # lines that did not decode, in their place
+            yield None, None, errors.pop(0)
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            question = row["question"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(path, f"not a question object ({exc})", line=line_no) from None
-        yield row.get("id"), question
+        except ValueError as exc:
+            yield None, None, InputError(path, f"invalid JSON ({exc})", line=line_no)
+            continue
+        if not isinstance(row, dict):
+            yield None, None, InputError(path, f"not a question object but {type(row).__name__}", line=line_no)
+            continue
+        question = row.get("question")
+        qid = row.get("id")
+        if not isinstance(question, str) or not question.strip():
+            what = "missing" if question is None else f"not text but {type(question).__name__}"
+            yield qid, None, InputError(path, f'"question" is {what}', line=line_no)
+            continue
+        yield qid, question, None
+    yield from ((None, None, e) for e in errors)
 
 
 def format_answer(answer) -> str:
@@ -242,12 +280,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
     sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,writers,kill,all (query: against --index, built; writers and kill are not in all)")
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,serve,follow,writers,kill,all (query: against --index, built; writers and kill are not in all)")
     sp.set_defaults(func=cmd_bench)
     return p
 
 
+def undecodable_argument(argv: list[str]) -> str | None:
+    """A message for the first argument that is not valid text in the locale's
+    encoding (Python keeps such bytes as lone surrogates), else None."""
+    for i, arg in enumerate(argv, 1):
+        if any("\udc80" <= c <= "\udcff" for c in arg):
+            raw = os.fsencode(arg)
+            return (f"argument {i} is not valid UTF-8 text ({raw[:30]!r}"
+                    f"{'…' if len(raw) > 30 else ''}): give questions and paths as UTF-8")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    problem = undecodable_argument(sys.argv[1:] if argv is None else argv)
+    if problem:
+        print(f"rag: {problem}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -255,8 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rag: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a disk fault the library did not foresee: still one line
-        print(f"rag: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}",
-              file=sys.stderr)
+        from .errors import display_path
+
+        where = f"{display_path(str(exc.filename))}: " if exc.filename else ""
+        print(f"rag: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)

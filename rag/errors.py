@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 
+def display_path(path: str) -> str:
+    """``path`` safe to print on one line: newlines, other control and format
+    characters and undecodable bytes (surrogates) are shown escaped, as Python
+    writes them."""
+    import unicodedata
+
+    # Cc: control, Cs: surrogate, Cf: format (bidi overrides), Zl/Zp: line breaks.
+    hidden = ("Cc", "Cs", "Cf", "Zl", "Zp")
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in hidden else c for c in path)
+
+
 class RagError(Exception):
     """Base class for every error the library raises on purpose."""
 
@@ -21,8 +32,12 @@ class InputError(RagError):
         self.path = str(path)
         self.reason = reason
         self.line = line
-        where = f"{self.path}:{line}" if line is not None else self.path
+        where = display_path(self.path) + (f":{line}" if line is not None else "")
         super().__init__(f"{where}: {reason}")
+
+
+class BinaryInput(InputError):
+    """The file as a whole is binary data, not text: none of it is used."""
 
 
 class IndexError_(RagError):
@@ -50,7 +65,7 @@ class IndexWriteError(IndexError_):
     def __init__(self, path: str, reason: str):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"cannot write the index: {self.path}: {reason} (the index on disk is unchanged)")
+        super().__init__(f"cannot write the index: {display_path(self.path)}: {reason} (the index on disk is unchanged)")
 
 
 class ModelLoadError(RagError):

@@ -62,6 +62,9 @@ class Chunk:
     tokens: int  # embedding-model tokens of embed_text
     tiktokens: int  # cl100k_base tokens of text
     headline: str = ""
+    # A phrase of the text that addresses a language model ("忽略以上指令"), found at
+    # ingest (rag/ingest/instructions.py): such a passage never enters an LLM prompt.
+    instruction: str | None = None
 
     @property
     def embed_text(self) -> str:

@@ -122,7 +122,7 @@ def test_citation_checks():
     assert drop_dangling("数字是353万[1][7]。", [1, 2]) == "数字是353万[1]。"
     passages = {1: "全市基本医疗保险参保人数达到353万人。", 2: "平均降幅达53.72%。"}
     assert unsupported_numbers("参保人数达到353万人[1]。降幅53.72%[2]。", passages) == []
-    assert unsupported_numbers("参保人数达到354万人[1]。", passages) == ["354"]
+    assert unsupported_numbers("参保人数达到354万人[1]。", passages) == ["354万"]
     # A number is checked against the passage its own sentence cites.
     assert unsupported_numbers("降幅53.72%[1]。", passages) == ["53.72"]
 

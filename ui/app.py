@@ -15,6 +15,7 @@ from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
 from rag.pipeline import WARM_MESSAGE
 from rag.settings import RETRIEVAL_MODES
 
+from . import login_limit
 from .article import article_html
 from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
@@ -27,6 +28,9 @@ from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL
 MODE_LABELS = {"hybrid": "混合检索", "keyword": "关键词", "dense": "语义"}
 
 CSS_FILE = Path(__file__).parent / "static" / "app.css"
+
+#: How often an open page refreshes the banner's article and issue counts.
+BANNER_REFRESH_S = 10
 
 #: Events answered at once; the queue holds the rest, so a crowd waits rather than fails.
 CONCURRENCY = 8
@@ -94,6 +98,9 @@ def build_app(assistant, settings=None, engine: Engine | None = None):
                 issues = _archive_tab(gr, h, settings, header)
         demo.load(lambda: (h.header(), h.issues()), None, [header, issues],
                   api_visibility="private", queue=False)
+        # The banner's counts follow an index that changes under the server.
+        gr.Timer(BANNER_REFRESH_S).tick(h.header, None, header, api_visibility="private",
+                                        queue=False, show_progress="hidden")
         _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, article])
         _wire_history(gr, h, demo, chat, tabs, article)
     return demo
@@ -304,7 +311,8 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
     try:
         demo.launch(server_name=host, server_port=port, auth=auth, auth_message="株洲日报档案问答 · 请登录",
-                    show_error=False, quiet=True, prevent_thread_lock=True, **launch_options(settings))
+                    show_error=False, quiet=True, prevent_thread_lock=True,
+                    app_kwargs={"middleware": [login_limit.middleware()]}, **launch_options(settings))
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from None
     index = assistant.index
@@ -313,7 +321,9 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
     # The model and word segmenter load while the page opens; a question asked
     # before they are ready waits for them (the loads are locked, never doubled).
     threading.Thread(target=_warm_up, args=(engine, t0), daemon=True).start()
+    watcher = engine.follow()  # a CLI ingest into this index is served without a restart
     try:
         demo.block_thread()
     finally:
+        watcher.stop()
         demo.close()

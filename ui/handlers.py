@@ -39,6 +39,9 @@ _ZH_REASONS = (
     (re.compile(r"^cannot decode as UTF-8 or GB18030$"), "无法按 UTF-8 或 GB18030 编码读取"),
     (re.compile(r"^cannot decode as UTF-16$"), "无法按 UTF-16 编码读取"),
     (re.compile(r"^binary data in line$"), "这一行含有二进制数据"),
+    (re.compile(r"^binary data \(control characters\) in line$"), "这一行含有控制字符，已跳过"),
+    (re.compile(r"^impossible date_raw (.+) \(no such day\)$"), r"日期 \1 不存在"),
+    (re.compile(r"^parsing took longer than (\d+) s, the file was skipped$"), r"解析超过 \1 秒，已跳过此文件"),
     (re.compile(r"^corrupt or unreadable data: (.*)$"), r"数据损坏或无法读取（\1）"),
     (re.compile(r"^no articles found$"), "没有找到任何文章"),
     (re.compile(r"^unknown file type (\S+): expected one of (.*)$"), r"不支持的文件类型 \1，只接受 \2"),
@@ -132,6 +135,7 @@ class Engine:
         self.settings = settings
         self._lock = threading.Lock()
         self.ingest_lock = threading.Lock()  # one upload at a time
+        self._reload_lock = threading.Lock()
         self.ready = threading.Event()  # set once the model is loaded
         if warm:
             self.ready.set()
@@ -151,14 +155,35 @@ class Engine:
     def reload(self) -> None:
         """Load the index from disk again; questions in flight keep the old one."""
         from rag.search.index import Index
+        from rag.search.watch import read_generation, release_memory
         from rag.pipeline import Assistant
 
-        old = self.assistant
-        index = Index.load(self.settings.index_dir, model_id=old.embedder.model_id)
-        new = Assistant(index, old.embedder, old.settings, old.generator)
-        new.warm_up()
-        with self._lock:
-            self._assistant = new
+        with self._reload_lock:  # an upload's reload and the watcher's never overlap
+            old = self.assistant
+            if read_generation(self.settings.index_dir) == old.index.manifest.get("generation"):
+                return  # already serving what is on disk
+            index = Index.load(self.settings.index_dir, model_id=old.embedder.model_id)
+            new = Assistant(index, old.embedder, old.settings, old.generator)
+            new.warm_up()
+            with self._lock:
+                self._assistant = new
+            # The old index now lives only as long as the answers still using it.
+            del old
+        release_memory()
+
+    def follow(self):
+        """Switch to each new index generation an ingest writes (the CLI's too)."""
+        from rag.search.watch import GenerationWatcher
+
+        def changed(_generation: str) -> None:
+            t0 = time.perf_counter()
+            self.reload()
+            index = self.assistant.index
+            print(f"index changed: {len(index.articles)} articles, {len(index.chunks)} chunks "
+                  f"(switched in {time.perf_counter() - t0:.2f}s)", flush=True)
+
+        return GenerationWatcher(self.settings.index_dir, self.assistant.index.manifest.get("generation"),
+                                 changed).start()
 
 
 ChatOutput = tuple[str, str, str, list, str]
@@ -356,6 +381,7 @@ class Handlers:
 
     def _ingest(self, accepted: Sequence[tuple[str, str]], date: str | None, progress: Callable):
         from rag.ingest.indexer import ingest
+        from rag.ingest.isolated import parse_isolated
 
         total = len(accepted)
         done = [0]
@@ -371,6 +397,7 @@ class Handlers:
         # The same writer lock as `rag ingest`: an upload waits for a CLI ingest, never overwrites it.
         report = ingest([p for p, _ in accepted], self.settings, date=date,
                         embedder=self.engine.assistant.embedder, progress=False, on_file=on_file,
+                        parse=parse_isolated,  # parsed in a child: other users' questions go on
                         on_wait=lambda _: progress(0.02, desc="另一个导入正在写入索引，等待…"))
         progress(0.9, desc="重新加载索引…")
         self.engine.reload()

@@ -49,7 +49,7 @@ class ExtractiveAnswerer:
                           resolved_question=resolved_q)
         text, citations = compose(reading, query.qtype.kind == "list")
         return Answer(question, text, False, tuple(citations), tuple(hits), resolved_question=resolved_q,
-                      lead=reading.lead)
+                      lead=reading.lead, notice=_quoted_instruction(citations, pool))
 
     def stream(self, question: str, query: Query, pool: Sequence[Hit],
                hits: Sequence[Hit]) -> Iterator[str | Answer]:
@@ -59,6 +59,19 @@ class ExtractiveAnswerer:
         for i in range(0, len(answer.text), STREAM_PIECE_CHARS):
             yield answer.text[i:i + STREAM_PIECE_CHARS]
         yield answer
+
+
+def _quoted_instruction(citations, pool: Sequence[Hit]) -> str | None:
+    """A notice when the answer quotes a passage that reads as an instruction to a model:
+    the quote is the archive's text, but it may have been planted."""
+    from ..ingest.instructions import QUOTED_INSTRUCTION_NOTICE, chunk_instruction
+
+    chunks = {h.chunk.id: h.chunk for h in pool}
+    for c in citations:
+        phrase = chunk_instruction(chunks[c.chunk_id]) if c.chunk_id in chunks else None
+        if phrase:
+            return QUOTED_INSTRUCTION_NOTICE.format(phrase=phrase)
+    return None
 
 
 class LLMAnswerer:

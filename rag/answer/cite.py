@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from .qtype import numbers_in
 from ..ingest.sentences import FULL_STOPS
 from ..records import Citation
 
@@ -77,19 +76,41 @@ def drop_dangling(text: str, valid: Sequence[int]) -> str:
 
 
 def unsupported_numbers(text: str, passages: dict[int, str]) -> list[str]:
-    """Numbers in ``text`` that appear in none of the passages it cites.
+    """Numbers in ``text`` (digits, Chinese numerals, mixed forms such as 1.2万)
+    whose value appears in none of the passages it cites.
 
     Each sentence is checked against the passages its own markers cite; a
     sentence with no marker is checked against every cited passage.
     """
+    return unsupported_claims(text, passages, check_names=False)[0]
+
+
+def unsupported_claims(text: str, passages: dict[int, str], flagged: Iterable[int] = (),
+                       known: Sequence[str] = (), check_names: bool = True,
+                       tagger=None) -> tuple[list[str], bool]:
+    """(numbers and names of ``text`` that no passage it cites holds, whether a
+    sentence rests on ``flagged`` passages alone).
+
+    Names are people, places and organisations; one that ``known`` (the
+    question) holds passes. Sentences are checked as in unsupported_numbers.
+    """
+    from .claims import missing_names, missing_numbers
+
     cited = cited_numbers(text)
+    flagged = set(flagged)
     missing: list[str] = []
+    flagged_only = False
     for sentence in re.split(f"(?<=[{FULL_STOPS}])", text):
         markers = [n for n in cited_numbers(sentence) if n in passages] or \
             [n for n in cited if n in passages]
-        pool = "".join(passages[n] for n in markers)
-        pool_numbers = set(numbers_in(pool))
-        for num in numbers_in(MARKER_RE.sub("", sentence)):
-            if num not in pool_numbers and num not in missing:
-                missing.append(num)
-    return missing
+        claim = MARKER_RE.sub("", sentence).strip()
+        if not claim:
+            continue
+        if markers and all(n in flagged for n in markers):
+            flagged_only = True
+        pool = "\n".join(passages[n] for n in markers if n not in flagged)
+        found = missing_numbers(claim, pool)
+        if check_names:
+            found += missing_names(claim, pool, known, tagger)
+        missing.extend(x for x in found if x not in missing)
+    return missing, flagged_only

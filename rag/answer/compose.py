@@ -57,9 +57,16 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
                     quote=a.body[start:end], start=start, end=end, byline=a.byline)
 
 
+#: A refusal quotes at most this many characters of the question.
+QUOTE_QUESTION_MAX = 50
+
+
 def refusal_text(question: str, hits: list[Hit]) -> str:
     """Say the archive holds no answer, and point to the closest articles."""
-    text = f"报纸档案中没有找到能回答“{question.strip()}”的内容。"
+    asked = question.strip()
+    if len(asked) > QUOTE_QUESTION_MAX:  # never echo a whole pasted page back
+        asked = asked[:QUOTE_QUESTION_MAX] + "…"
+    text = f"报纸档案中没有找到能回答“{asked}”的内容。"
     seen: list[str] = []
     for h in hits:
         label = f"《{h.article.headline}》" + (f"（{h.article.date}）" if h.article.date else "")

@@ -2,11 +2,12 @@
 memory, startup, and an approximate-search projection to 1M chunks.
 
     rag bench --what sample          the bundled corpus: latency p50/p95, embed throughput
-    rag bench --what parse           parse + chunk the 11,576-article bench corpus
+    rag bench --what parse           parse + chunk the 11,576-article bench corpus; raw-text MB/s
     rag bench --what scale [--limit] index the bench corpus, then 300 queries, RSS, startup
     rag bench --what query --index D  against a built index: latency, RSS, startup
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
+    rag bench --what follow --index D   a running `rag serve` switching to what a CLI ingest wrote
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
 """
 
@@ -114,7 +115,7 @@ def bench_sample(settings) -> None:
         t = report.timings_s
         _row("articles / chunks", f"{report.articles_added} / {report.chunks}")
         _row("ingest total", f"{t['total']:.2f} s (parse {t['parse']:.2f}, chunk {t['chunk']:.2f}, "
-             f"embed {t['embed']:.2f}, index {t['index']:.2f})")
+             f"embed {t['embed']:.2f}, index {t['index']:.2f}, of which fsync {t['fsync']:.2f})")
         index = Index.load(s.index_dir)
         texts = [c.embed_text for c in index.chunks]
         chars = sum(map(len, texts))
@@ -163,6 +164,10 @@ def bench_parse(corpus: Path, limit: int | None, settings) -> None:
     _row("parse", f"{t1 - t0:.2f} s, {len(articles) / (t1 - t0):,.0f} articles/s, {size_mb / (t1 - t0):.2f} MB/s")
     _row("chunk (model tokenizer + tiktoken)", f"{t3 - t2:.2f} s, {len(articles) / (t3 - t2):,.0f} articles/s")
     _row("parse + chunk", f"{t1 - t0 + t3 - t2:.2f} s for {size_mb:.1f} MB")
+    from .bench_parse import bench_raw_parse
+
+    _section("parse raw text (issue dumps made from the same corpus)")
+    bench_raw_parse(corpus, _row)
 
 
 def bench_scale(corpus: Path, limit: int | None, n_queries: int, settings, keep: Path | None = None) -> None:
@@ -183,6 +188,7 @@ def bench_scale(corpus: Path, limit: int | None, n_queries: int, settings, keep:
         _row("articles / chunks / embedded", f"{report.articles_added:,} / {report.chunks:,} / {report.chunks_embedded:,}")
         for stage in ("parse", "chunk", "embed", "index"):
             _row(f"{stage}", f"{t[stage]:.1f} s" + (f", {chars / t[stage]:,.0f} chars/s" if t[stage] else ""))
+        _row("fsync of the new index (part of index)", f"{t['fsync']:.2f} s")
         _row("full build", f"{t['total']:.1f} s ({t['total'] / 60:.1f} min)")
         _row("index size on disk", f"{folder_mb(s.index_dir):.1f} MB")
         # Query-side numbers come from a fresh process: this one holds the build's memory.
@@ -314,6 +320,11 @@ def main(args) -> int:
     if "serve" in what:
         _section(f"rag serve startup against {settings.index_dir}")
         bench_serve(settings.index_dir, runs=3, row=_row)
+    if "follow" in what:
+        from .bench_serve import serve_follow
+
+        _section(f"rag serve following a CLI ingest into (a copy of) {settings.index_dir}")
+        serve_follow(settings.index_dir, row=_row)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
     if what & {"writers", "kill"}:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from ..records import Article, Chunk
+from .instructions import find_instruction
 from .sentences import split_sentences
 
 #: Counts tokens of many texts at once with the embedding model's tokenizer.
@@ -51,6 +52,7 @@ def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int 
 
 def _make_chunk(article: Article, n: int, spans: list[tuple[int, int]], tokens: int) -> Chunk:
     start, end = spans[0][0], spans[-1][1]
+    text = article.body[start:end]
     return Chunk(
         id=f"{article.id}#{n}",
         article_id=article.id,
@@ -58,10 +60,11 @@ def _make_chunk(article: Article, n: int, spans: list[tuple[int, int]], tokens: 
         start=start,
         end=end,
         sentences=tuple(spans),
-        text=article.body[start:end],
+        text=text,
         tokens=tokens + _RESERVED_TOKENS,
         tiktokens=0,
         headline=article.headline,
+        instruction=find_instruction(f"{article.headline}\n{text}"),
     )
 
 

@@ -145,31 +145,42 @@ def _is_future(text: str, start: int, end: int) -> bool:
 
 def find_mentions(text: str) -> list[DateMention]:
     """Every full date, month-day, year-month and year written in ``text``, in order."""
+    import bisect
+
     found: list[DateMention] = []
-    taken: list[tuple[int, int]] = []
+    # The spans taken so far, sorted and disjoint: a lookup is two neighbours,
+    # not a scan of every earlier date (an archive dump holds thousands).
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def take(span: tuple[int, int]) -> None:
+        i = bisect.bisect_left(starts, span[0])
+        starts.insert(i, span[0])
+        ends.insert(i, span[1])
 
     def free(s: int, e: int) -> bool:
-        return all(e <= a or s >= b for a, b in taken)
+        i = bisect.bisect_right(starts, s)
+        return (i == 0 or ends[i - 1] <= s) and (i == len(starts) or starts[i] >= e)
 
     for rx in (_FULL, _ISO):
         for m in rx.finditer(text):
             if free(m.start(), m.end()) and _valid(int(m[1]), int(m[2]), int(m[3])):
-                taken.append(m.span())
+                take(m.span())
                 found.append(DateMention(m.start(), m.end(), int(m[1]), int(m[2]), int(m[3]),
                                          _is_future(text, m.start(), m.end())))
     for m in _MONTH_DAY.finditer(text):
         if free(m.start(), m.end()) and _valid(2000, int(m[1]), int(m[2])):
-            taken.append(m.span())
+            take(m.span())
             found.append(DateMention(m.start(), m.end(), None, int(m[1]), int(m[2]),
                                      _is_future(text, m.start(), m.end())))
     for m in _YEAR_MONTH.finditer(text):
         if free(m.start(), m.end()) and 1 <= int(m[2]) <= 12:
-            taken.append(m.span())
+            take(m.span())
             found.append(DateMention(m.start(), m.end(), int(m[1]), int(m[2]), None,
                                      _is_future(text, m.start(), m.end())))
     for m in _YEAR.finditer(text):
         if free(m.start(), m.end()) and 1900 <= int(m[1]) <= 2200:
-            taken.append(m.span())
+            take(m.span())
             found.append(DateMention(m.start(), m.end(), int(m[1]), None, None,
                                      _is_future(text, m.start(), m.end())))
     return sorted(found, key=lambda x: x.start)

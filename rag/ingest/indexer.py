@@ -47,6 +47,8 @@ class IngestReport:
     chunks_embedded: int = 0
     timings_s: dict[str, float] = field(default_factory=dict)
     error: str | None = None  # why the whole ingest failed (index busy, disk full, …)
+    # New passages that read as instructions to a model: kept out of LLM prompts.
+    flagged: tuple[dict[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,7 +62,7 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "articles_added": self.articles_added,
                 "articles_unchanged": self.articles_unchanged, "chunks": self.chunks,
-                "error": self.error}
+                "error": self.error, "flagged_passages": list(self.flagged)}
 
 
 def _same_content(old: Article, new: Article) -> bool:
@@ -88,7 +90,8 @@ def _summary(articles: Sequence[Article]) -> tuple[dict[str, Any], ...]:
 def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = None,
            embedder: Embedder | None = None, progress: bool = True,
            on_file: Callable[[FileReport], None] | None = None,
-           on_wait: Callable[[str], None] | None = None) -> IngestReport:
+           on_wait: Callable[[str], None] | None = None,
+           parse: Callable[..., Any] | None = None) -> IngestReport:
     """Parse ``paths`` (files or folders) and add their articles to the index.
 
     Unchanged files are skipped, unchanged chunks keep their vectors, and the
@@ -96,18 +99,35 @@ def ingest(paths: Sequence[str | Path], settings: Settings, date: str | None = N
     ingest at a time: a second one waits for the writer lock (``on_wait``
     hears that it waits) and raises IndexBusy after the lock timeout. A disk
     fault raises IndexWriteError and leaves the index on disk as it was.
+    ``parse`` replaces ``parse_file`` (a server parses in a child process).
     """
+    from .textio import path_problem
+
+    # Named paths that cannot be read are refused before the lock is taken:
+    # reading a FIFO or /dev/zero would block, or never end, while holding it.
+    refused, readable = [], []
+    for p in map(Path, paths):
+        problem = path_problem(p) if p.exists() or p.is_symlink() else None
+        if problem:
+            refused.append(FileReport(str(p), "error", str(InputError(p, problem))))
+        else:
+            readable.append(p)
+    if not readable:
+        return IngestReport(tuple(refused), 0, 0, _chunks_on_disk(settings.index_dir))
     embedder = embedder or make_embedder(settings)
     with writer_lock(settings.index_dir, settings.index_lock_timeout_s, on_wait):
         clean_leftovers(settings.index_dir)
-        return _ingest_locked(paths, settings, date, embedder, progress, on_file)
+        report = _ingest_locked(readable, settings, date, embedder, progress, on_file, parse)
+    return replace(report, files=tuple(refused) + report.files)
 
 
-def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file):
+def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress: bool, on_file,
+                   parse=None):
     import time
 
     from .parse import find_inputs, parse_file
 
+    parse = parse or parse_file
     t0 = time.perf_counter()
     try:
         index = Index.load(settings.index_dir, model_id=embedder.model_id)
@@ -127,7 +147,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
     for p in paths:
         p = Path(p)
         if not p.exists():
-            reports.append(FileReport(str(p), "error", f"{p}: no such file or folder"))
+            reports.append(FileReport(str(p), "error", str(InputError(p, "no such file or folder"))))
             continue
         found, problems = find_inputs([p])
         expanded.extend(found)
@@ -149,7 +169,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                                       meta.get("date_inferred", False), meta.get("issue"), _summary(kept)))
             continue
         try:
-            parsed = parse_file(path, date=date)
+            parsed = parse(path, date=date)
         except InputError as exc:
             reports.append(FileReport(str(path), "error", str(exc)))
             continue
@@ -194,10 +214,21 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
         except OSError as exc:
             raise IndexWriteError(exc.filename or settings.index_dir, exc.strerror or str(exc)) from exc
         t_index = time.perf_counter() - t2
-    n_added = len({a.id for a in added})
-    return IngestReport(tuple(reports), n_added, unchanged, len(index.chunks), n_embedded,
+    added_ids = {a.id for a in added}
+    flagged = tuple({"chunk_id": c.id, "headline": c.headline, "phrase": c.instruction}
+                    for c in index.chunks if c.instruction and c.article_id in added_ids)
+    return IngestReport(tuple(reports), len(added_ids), unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
-                         "total": time.perf_counter() - t0})
+                         "fsync": index.fsync_s, "total": time.perf_counter() - t0}, flagged=flagged)
+
+
+def _chunks_on_disk(index_dir: Path) -> int:
+    import json
+
+    try:
+        return int(json.loads((Path(index_dir) / "manifest.json").read_text("utf-8"))["n_chunks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _holders(files_meta: dict[str, dict[str, Any]]) -> dict[str, set[str]]:

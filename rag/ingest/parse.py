@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .dates import find_issue_date, find_issue_number, find_page, infer_issue_date
@@ -20,7 +20,7 @@ from .parse_jsonl import parse_jsonl
 from .parse_markdown import looks_like_markdown, parse_markdown
 from .parse_raw import parse_raw
 from ..records import Article
-from .textio import read_text
+from .textio import path_problem, read_text_lines
 
 ISSUE_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -99,13 +99,13 @@ def parse_file(path: Path | str, date: str | None = None) -> ParsedFile:
     if suffix not in ISSUE_SUFFIXES:
         kind = repr(suffix) if suffix else "(no extension)"
         raise InputError(path, f"unknown file type {kind}: expected one of {', '.join(SUFFIXES)}")
-    text = read_text(path)
+    text, errors = read_text_lines(path)  # a bad line costs that line
     if not text.strip():
         raise InputError(path, "empty file")
     parsed = parse_issue_text(text, str(path), date)
     if not parsed.articles:
         raise InputError(path, "no articles found")
-    return parsed
+    return replace(parsed, errors=tuple(errors))
 
 
 def iter_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -117,8 +117,8 @@ def iter_files(paths: Iterable[Path | str]) -> list[Path]:
 
 def find_inputs(paths: Iterable[Path | str]) -> tuple[list[Path], list[InputError]]:
     """Like iter_files, and also one error per folder that cannot be listed
-    and per input file that is a dangling symbolic link, so none is skipped
-    without a word."""
+    and per input file that is a dangling symbolic link, a link loop, a FIFO
+    or a device, so none is skipped without a word."""
     import os
 
     out: list[Path] = []
@@ -138,9 +138,10 @@ def find_inputs(paths: Iterable[Path | str]) -> tuple[list[Path], list[InputErro
                 f = Path(folder) / name
                 if name.startswith(".") or _suffix(f) not in SUFFIXES:
                     continue
-                if f.is_file():
+                problem = path_problem(f)  # a loop, a dangling link, a FIFO, a device
+                if problem:
+                    errors.append(InputError(f, problem))
+                elif f.is_file():
                     found.append(f)
-                elif f.is_symlink() and not f.exists():
-                    errors.append(InputError(f, "broken symbolic link (its target is missing)"))
         out.extend(sorted(found, key=lambda f: f.as_posix()))
     return list(dict.fromkeys(out)), errors

@@ -44,11 +44,9 @@ class Draft:
     headline_derived: bool = False
 
 
-def _join(a: str, b: str) -> str:
+def _needs_space(a: str, b: str) -> bool:
     # Chinese runs on without a space; two Latin words need one.
-    if a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha():
-        return f"{a} {b}"
-    return a + b
+    return a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha()
 
 
 @dataclass(frozen=True)
@@ -65,21 +63,33 @@ def join_broken(paras: list[_Para]) -> list[_Para]:
     Only text paragraphs join, only across a block boundary, only when the
     first does not end a sentence and did not jump to another page.
     """
-    out: list[_Para] = []
+    # Pieces are collected and joined once: adding each to a growing string
+    # would copy it again and again (quadratic in a file of broken lines).
+    groups: list[tuple[_Para, list[str]]] = []
     for p in paras:
-        prev = out[-1] if out else None
+        prev = groups[-1] if groups else None
         if (
             prev is not None
             and p.kind == "text"
-            and prev.kind == "text"
+            and prev[0].kind == "text"
             and p.first
-            and not prev.jumped
-            and not is_terminal(prev.text)
+            and not prev[0].jumped
+            and not is_terminal(prev[1][-1])
         ):
-            out[-1] = replace(prev, text=_join(prev.text, p.text), jumped=p.jumped)
+            prev[1].append(p.text)
+            groups[-1] = (replace(prev[0], jumped=p.jumped), prev[1])
         else:
-            out.append(p)
-    return out
+            groups.append((p, [p.text]))
+    return [replace(p, text=_join_all(pieces)) for p, pieces in groups]
+
+
+def _join_all(pieces: list[str]) -> str:
+    if len(pieces) == 1:
+        return pieces[0]
+    out = [pieces[0]]
+    for a, b in zip(pieces, pieces[1:]):
+        out.append(f" {b}" if _needs_space(a, b) else b)
+    return "".join(out)
 
 
 def build_draft(

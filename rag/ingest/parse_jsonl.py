@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import BinaryInput, InputError
 from .parse_common import article_id, derive_title
 from ..records import Article
 from .textio import normalize_newlines, open_lines
@@ -70,7 +70,8 @@ def _clean_body(text: str) -> str:
 def _page(value: str | None) -> str | None:
     if value is None:
         return None
-    m = re.fullmatch(r"第?\s*([A-Z]?)\s*0*(\d{1,2})\s*版?", value)
+    # Bounded repeats: a page field of many spaces must not backtrack.
+    m = re.fullmatch(r"第?\s{0,3}([A-Z]?)\s{0,3}0{0,6}(\d{1,2})\s{0,3}版?", value)
     return f"{m[1]}{int(m[2]):02d}" if m else value
 
 
@@ -88,11 +89,13 @@ def _article(obj: Any, source: str, position: int, default_date: str | None) -> 
     if raw_value is None or raw_value == "":
         raw = obj.get("date_raw")
         date = parse_raw_date(raw) if isinstance(raw, str) else None
+        if date is None and isinstance(raw, str) and any(rx.search(raw) for rx in _RAW_DATES):
+            raise _LineError(f"impossible date_raw {raw[:40]!r} (no such day)")
         date = date or default_date
     elif isinstance(raw_value, str) and (date := parse_iso_date(raw_value)):
         pass
     else:
-        raise _LineError(f"bad date {raw_value!r} (expected YYYY-MM-DD)")
+        raise _LineError(f"bad date {str(raw_value)[:40]!r} (expected YYYY-MM-DD)")
     body = _clean_body(text)
     headline = _text_field(obj, "headline")
     derived = headline is None
@@ -149,6 +152,8 @@ def parse_jsonl(
                 continue
             first_line[art.id] = n
             articles.append(art)
+    except BinaryInput:
+        raise  # the whole file is binary: what decoded of it is noise
     except InputError as exc:
         if not articles and not errors:
             raise

@@ -41,10 +41,36 @@ _BYLINE_SPACE = re.compile(
 _BYLINE_PARA = re.compile(
     r"^(?P<src>[^\s(（,，。:：]{2,24}?(?:讯|电))\s*[(（](?P<who>[^()（）]{1,60})[)）]\s*(?P<rest>.*)$"
 )
-_CONT = re.compile(
-    r"\s*[▶►>＞→]*\s*[(（]?\s*(?P<verb>下转|上接|接上|转至|紧接|续)\s*第?\s*"
-    r"(?P<num>[A-Z]?\d{1,2}|[一二三四五六七八九十]{1,3})\s*版\s*[)）]?\s*"
-)
+# A page-jump marker ("▶▶下转02版", "（上接第3版）"): found from its verb, then
+# matched forward from there and extended backwards by hand over at most
+# _CONT_LEAD arrows, brackets or spaces. Each character is looked at a bounded
+# number of times, so a line of any length and whitespace costs linear time
+# (``\s*`` on both sides of an optional arrow once backtracked cubically).
+_CONT_VERB = re.compile(r"下转|上接|接上|转至|紧接|续")
+_CONT_TAIL = re.compile(r"[\s第]{0,6}(?P<num>[A-Z]?\d{1,2}|[一二三四五六七八九十]{1,3})\s{0,4}版[\s)）]{0,8}")
+_CONT_LEAD = 12
+_CONT_LEAD_CHARS = frozenset("▶►>＞→(（")
+
+
+def _jumps(s: str) -> list[tuple[int, int, str]]:
+    """(start, end, "下转02版") of each page-jump marker in ``s``."""
+    out: list[tuple[int, int, str]] = []
+    last_end = 0
+    for m in _CONT_VERB.finditer(s):
+        if m.start() < last_end:
+            continue
+        tail = _CONT_TAIL.match(s, m.end())
+        if not tail:
+            continue
+        start = m.start()
+        while start > last_end and m.start() - start < _CONT_LEAD and \
+                (s[start - 1].isspace() or s[start - 1] in _CONT_LEAD_CHARS):
+            start -= 1
+        out.append((start, tail.end(), f"{m.group(0)}{tail['num']}版"))
+        last_end = tail.end()
+    return out
+
+
 _MASTHEAD = re.compile(r"^[\u4e00-\u9fff]{2,6}(日报|晚报|时报|商报)$")
 _META = re.compile(
     r"总?第\s*\d{3,6}\s*期|今日\s*\d+\s*版|国内统一连续出版物号|CN\s*\d{2}\s*-\s*\d{4}|邮发代号"
@@ -113,7 +139,7 @@ def is_heading_like(s: str, limit: int = HEADING_MAX) -> bool:
     if any(c in s for c in "。;；") or _SPEECH.search(s) or not _balanced(s):
         return False  # a sentence, or the start of one cut short
     # A page-jump marker ends an article's text, never a heading.
-    return not _CONT.search(s)
+    return not _jumps(s)
 
 
 def _balanced(s: str) -> bool:
@@ -192,10 +218,15 @@ def is_meta(s: str) -> bool:
 
 def strip_continuations(s: str) -> tuple[str, tuple[str, ...]]:
     """Remove page-jump markers (``▶▶下转02版``); return the text and the markers."""
-    found = tuple(f"{m['verb']}{m['num']}版" for m in _CONT.finditer(s))
-    if not found:
+    jumps = _jumps(s)
+    if not jumps:
         return s, ()
-    return _CONT.sub(" ", s).strip(), found
+    pieces, pos = [], 0
+    for start, end, _ in jumps:
+        pieces.append(s[pos:start])
+        pos = end
+    pieces.append(s[pos:])
+    return " ".join(pieces).strip(), tuple(found for _, _, found in jumps)
 
 
 def photo_gap(lines: list[Line]) -> int:

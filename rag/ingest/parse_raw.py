@@ -36,30 +36,44 @@ _SKIP_IN_LOOKAHEAD = ("caption", "meta", "ad", "cont")
 
 @dataclass
 class _Section:
-    """Mutable only while one article is being collected."""
+    """Mutable only while one article is being collected.
+
+    What segmentation asks after every line (has the section a body, a
+    caption, a byline?) is kept up to date as items arrive: asking costs
+    nothing however long the section grows.
+    """
 
     start: int
     headline: str | None = None
     column: str | None = None
     items: list[tuple[str, Line]] = field(default_factory=list)
     where: list[int] = field(default_factory=list)  # line index of each item
+    _kinds: set[str] = field(default_factory=set)
+    _first_text: str = ""
 
     def add(self, kind: str, line: Line, index: int) -> None:
         self.items.append((kind, line))
         self.where.append(index)
+        if kind == "text" and "text" not in self._kinds:
+            self._first_text = line.text
+        self._kinds.add(kind)
+
+    def replace_items(self, items: list[tuple[str, Line]], where: list[int]) -> None:
+        self.items, self.where, self._kinds, self._first_text = [], [], set(), ""
+        for (kind, line), index in zip(items, where):
+            self.add(kind, line, index)
 
     @property
     def has_body(self) -> bool:
-        return any(k == "text" for k, _ in self.items)
+        return "text" in self._kinds
 
     @property
     def has_caption(self) -> bool:
-        return any(k == "caption" for k, _ in self.items)
+        return "caption" in self._kinds
 
     @property
     def has_byline(self) -> bool:
-        first_text = next((ln.text for k, ln in self.items if k == "text"), "")
-        return any(k == "byline" for k, _ in self.items) or split_byline_para(first_text)[0] is not None
+        return "byline" in self._kinds or split_byline_para(self._first_text)[0] is not None
 
 
 def _starts_article(kind: str, text: str) -> bool:
@@ -112,8 +126,8 @@ def _split_off_heads(cur: _Section) -> _Section | None:
         return None
     heads = [ln.text for _, ln in items[s:k]]
     new = _new_section(heads, cur.where[s], intro=texts_after > 0)
-    new.items, new.where = items[k:], cur.where[k:]
-    cur.items, cur.where = items[:s], cur.where[:s]
+    new.replace_items(items[k:], cur.where[k:])
+    cur.replace_items(items[:s], cur.where[:s])
     return new
 
 

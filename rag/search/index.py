@@ -58,6 +58,7 @@ class Index:
     vectors: np.ndarray
     keyword: KeywordIndex
     _faiss: Any = field(default=None, repr=False)
+    fsync_s: float = field(default=0.0, repr=False)  # what the last save spent in fsync
 
     @property
     def model_id(self) -> str:
@@ -162,15 +163,43 @@ class Index:
 
                 faiss.write_index(build_faiss(self.vectors, kind), str(tmp / "faiss.index"))
             self.keyword.save(tmp / "keyword")
+            t0 = time.perf_counter()
+            # On disk before the manifest names them, and the manifest before the swap
+            # (as SQLite and LMDB order their writes): a power cut never leaves a
+            # manifest pointing at files the disk does not hold.
+            fsync_tree(tmp)
+            spent = time.perf_counter() - t0
             # The manifest is written last: a folder without one is never loaded.
             (tmp / "manifest.json").write_text(
                 json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+            t0 = time.perf_counter()
+            fsync_path(tmp / "manifest.json")
+            fsync_path(tmp)
             _swap(tmp, target)
+            fsync_path(target.parent)  # the rename itself, recorded in the parent folder
+            self.fsync_s = spent + time.perf_counter() - t0
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.path = target
         self._faiss = None
+
+
+def fsync_path(path: Path) -> None:
+    """Flush one file's or folder's contents (a folder's: its entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """fsync every file under ``folder``, then each folder, deepest first."""
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            fsync_path(Path(root) / name)
+        fsync_path(Path(root))
 
 
 def build_faiss(vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32):
