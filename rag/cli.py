@@ -107,8 +107,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_questions(path: Path):
-    """(id, question, None) per good line of a questions file, (id, None, InputError) per bad one."""
+def _read_questions(path: Path, field: str = "question"):
+    """(id, text, None) per good line of a questions (or claims: ``field="claim"``) file,
+    (id, None, InputError) per bad one."""
     from .ingest.textio import open_lines
 
     errors: list[InputError] = []
@@ -123,13 +124,13 @@ def _read_questions(path: Path):
             yield None, None, InputError(path, f"invalid JSON ({exc})", line=line_no)
             continue
         if not isinstance(row, dict):
-            yield None, None, InputError(path, f"not a question object but {type(row).__name__}", line=line_no)
+            yield None, None, InputError(path, f"not a {field} object but {type(row).__name__}", line=line_no)
             continue
-        question = row.get("question")
+        question = row.get(field)
         qid = row.get("id")
         if not isinstance(question, str) or not question.strip():
             what = "missing" if question is None else f"not text but {type(question).__name__}"
-            yield qid, None, InputError(path, f'"question" is {what}', line=line_no)
+            yield qid, None, InputError(path, f'"{field}" is {what}', line=line_no)
             continue
         yield qid, question, None
     yield from ((None, None, e) for e in errors)
@@ -150,7 +151,25 @@ def format_answer(answer) -> str:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
-    verdict = Assistant.open(_settings(args)).verify(args.claim)
+    if not args.file and not args.claim:
+        raise RagError("give a claim, or --file CLAIMS.jsonl")
+    assistant = Assistant.open(_settings(args))
+    if args.file:
+        failed = 0
+        for cid, claim, error in _read_questions(Path(args.file), "claim"):
+            if error is not None:  # this line only: the others are checked
+                failed += 1
+                print(f"rag: {error}", file=sys.stderr)
+                if args.json:
+                    _print_json({"id": cid, "claim": None, "error": str(error)})
+                continue
+            verdict = assistant.verify(claim)
+            if args.json:
+                _print_json({"id": cid, **verdict.to_dict()})
+            else:
+                print(f"[{cid}] {claim}\n{verdict.explain()}\n")
+        return 1 if failed else 0
+    verdict = assistant.verify(args.claim)
     if args.json:
         _print_json(verdict.to_dict())
     else:
@@ -237,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_ask)
 
     sp = with_index(sub.add_parser("verify", help="check a claim: supported, contradicted, not found"))
-    sp.add_argument("claim")
+    sp.add_argument("claim", nargs="?")
+    sp.add_argument("--file", help="JSONL with one {id, claim} per line")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_verify)
 

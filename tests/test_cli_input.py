@@ -72,3 +72,20 @@ def test_refusal_quotes_at_most_50_characters(fake_assistant):
     assert text.startswith(f"报纸档案中没有找到能回答“{question[:50]}…”的内容。")
     assert len(text) < 300
     assert refusal_text("  短问题  ", []) == "报纸档案中没有找到能回答“短问题”的内容。"
+
+
+def test_verify_file_gives_one_verdict_per_claim_line_with_its_id(fake_env, tmp_path, capsys):
+    lines = [{"id": "c1", "claim": "2025年株洲医保参保人数为353万人"}, {"id": "c2", "claim": 7},
+             {"id": "c3", "claim": "株洲日报创刊于火星"}]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    code = main(["verify", "--file", str(path), "--index", str(fake_env.index_dir), "--json"])
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1  # the bad line
+    assert [r["id"] for r in rows] == ["c1", "c2", "c3"]
+    for r in (rows[0], rows[2]):
+        assert r["verdict"] in ("supported", "contradicted", "not_found") and r["claim"] == lines[rows.index(r)]["claim"]
+        assert {"label", "explanation", "claimed", "found", "evidence"} <= set(r)
+    assert f'{path}:2: "claim" is not text but int' in rows[1]["error"]
+    assert len(err.strip().splitlines()) == 1
