@@ -347,15 +347,21 @@ def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
             "reader_ms_p95": round(float(np.percentile(latencies, 95)), 2)}
 
 
-def validate(train_dir: Path, bench: Path, work: Path, settings: Settings,
-             models_dir: Path = MODELS_DIR, noise: int = NOISE_ARTICLES, absent: int = ABSENT_NEWS_ARTICLES) -> dict:
-    """Score the shipped models on the validation splits, retrieving afresh (no cache)."""
+def validation_examples(train_dir: Path, bench: Path, work: Path, settings: Settings,
+                        noise: int = NOISE_ARTICLES, absent: int = ABSENT_NEWS_ARTICLES):
+    """The validation questions with hits retrieved afresh over the pooled index (built if needed)."""
     build_index(train_dir, bench, work, settings, noise)
     settings = settings.with_(index_dir=work / "index")
     _, questions = load(train_dir)
     questions += synthetic_news(bench, noise, absent)
     questions = [q for q in questions if q.split in VALIDATION_SPLITS]
-    examples, retriever = retrieve_all(questions, work, settings, cached=False)
+    return retrieve_all(questions, work, settings, cached=False)
+
+
+def validate(train_dir: Path, bench: Path, work: Path, settings: Settings,
+             models_dir: Path = MODELS_DIR, noise: int = NOISE_ARTICLES, absent: int = ABSENT_NEWS_ARTICLES) -> dict:
+    """Score the shipped models on the validation splits, retrieving afresh (no cache)."""
+    examples, retriever = validation_examples(train_dir, bench, work, settings, noise, absent)
     reader = Reader(models_dir, Tagger())
     metrics = {split: evaluate([e for e in examples if e.q.split == split], reader, retriever)
                for split in VALIDATION_SPLITS}

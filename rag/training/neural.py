@@ -32,7 +32,6 @@ from ..embedding.e5onnx import export_int8
 from ..answer.span_reader import best_of_windows, run_windows, span_mask
 from ..answer.windows import MAX_TOKENS, PAD
 from ..evaluation.metrics import cmrc_em, cmrc_f1
-from .mrc_data import load, synthetic_news
 from .span_data import Item, build_samples, context_windows, load_items
 
 
@@ -316,16 +315,10 @@ def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, mod
     from ..answer.reader import NeuralReader, Reader
     from ..answer.candidates import Tagger
     from ..answer.span_reader import META_FILE, SpanReader
-    from .feature_reader import (LEAD_GOLD_CHARS, LEAD_KINDS, VALIDATION_SPLITS, precise_from, span_label,
-                                 build_index, evaluate, refuse_threshold, retrieve_all, holds)
-    from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES
+    from .feature_reader import (LEAD_GOLD_CHARS, LEAD_KINDS, VALIDATION_SPLITS, evaluate, holds, precise_from,
+                                 refuse_threshold, span_label, validation_examples)
 
-    build_index(train_dir, bench, pool_work, settings, NOISE_ARTICLES)
-    settings = settings.with_(index_dir=pool_work / "index")
-    _, questions = load(train_dir)
-    questions += synthetic_news(bench, NOISE_ARTICLES, ABSENT_NEWS_ARTICLES)
-    questions = [q for q in questions if q.split in VALIDATION_SPLITS]
-    examples, retriever = retrieve_all(questions, pool_work, settings, cached=False)
+    examples, retriever = validation_examples(train_dir, bench, pool_work, settings)
     span = SpanReader(models_dir, settings.model_cache)
     reader = NeuralReader(Reader(tagger=Tagger()), span)
     meta_path = models_dir / META_FILE
