@@ -167,3 +167,21 @@ def test_missing_or_mismatched_weights_are_one_line_errors_that_say_how_to_rebui
     (tmp_path / WEIGHTS_FILE).write_bytes(b"not the trained tensors")
     with pytest.raises(ModelLoadError, match="sha256"):
         read_meta(tmp_path)
+
+
+@pytest.mark.unit
+def test_the_shipped_span_reader_weights_match_their_sha256_and_fit_the_model():
+    from rag.answer.reader import MODELS_DIR
+
+    meta = read_meta(MODELS_DIR)
+    assert meta["config"]["frozen"] in range(12)
+    assert {"a", "b"} <= set(meta["calibration"])
+    assert (MODELS_DIR / WEIGHTS_FILE).stat().st_size < 50 * 2 ** 20
+    from safetensors import safe_open
+
+    with safe_open(str(MODELS_DIR / WEIGHTS_FILE), "np") as fh:
+        names = set(fh.keys())
+    trained = {f"encoder.layer.{i}." for i in range(meta["config"]["frozen"], 12)}
+    assert {"qa.weight", "qa.bias"} <= names
+    assert all(any(n.startswith(p) for n in names) for p in trained)
+    assert not any(n.startswith(("embeddings.", "encoder.layer.0.")) for n in names)
