@@ -34,6 +34,8 @@ _MARKUP = re.compile(r"(?:#{1,6}\s*|[-*+>]\s+|\d+[.、)]\s*)+")
 #: A clause boundary inside an over-long sentence.
 _CLAUSE = re.compile(r"[，,：:]")
 _ENTITY_KINDS = ("PER", "LOC", "ORG")
+#: A count of one (一场, 一份, 两个) is how Chinese says "a", not a figure to check.
+_ARTICLE_COUNT = re.compile(r"(?:[一两](?![零〇一二两三四五六七八九十百千万亿]))")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _clauses(draft: str, start: int, end: int) -> list[tuple[int, int]]:
 def stated(text: str, tagger: Tagger) -> tuple[str, ...]:
     """The kinds of checkable fact ``text`` states (empty when none)."""
     kinds = []
-    if NUMBER.search(text):
+    if any(not _ARTICLE_COUNT.match(m.group(0)) for m in NUMBER.finditer(text)):
         kinds.append("NUM")
     if any(re.search(r"\d|[一二三四五六七八九十]月", m.group(0)) for m in DATE.finditer(text)):
         kinds.append("DATE")

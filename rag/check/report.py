@@ -8,6 +8,7 @@ the references in GB/T 7714 form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def to_markdown(result: DraftCheck, link: ArticleLink | None = None, title: str 
         else:
             verdict = result.claims[n - 1].verdict.verdict
             draft.append(f"**{_md_escape(text)}**〔{n}·{VERDICT_LABELS[verdict]}〕")
-    lines += ["".join(draft).replace("\n", "\n\n"), "", "## 逐条依据", ""]
+    lines += [re.sub(r"\n+", "\n\n", "".join(draft).strip()), "", "## 逐条依据", ""]
     for n, checked in enumerate(result.claims, start=1):
         v = checked.verdict
         lines.append(f"{n}. **{VERDICT_LABELS[v.verdict]}**：{_md_escape(checked.claim.text)}")

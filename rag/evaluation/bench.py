@@ -8,6 +8,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
+    rag bench --what check           claim splitting and draft-check speed (bench_check.py)
 """
 
 from __future__ import annotations
@@ -314,6 +315,10 @@ def main(args) -> int:
     if "serve" in what:
         _section(f"rag serve startup against {settings.index_dir}")
         bench_serve(settings.index_dir, runs=3, row=_row)
+    if "check" in what:
+        from .bench_check import bench_check
+
+        bench_check(settings, _row, _section)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
     if what & {"writers", "kill"}:
