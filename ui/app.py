@@ -11,6 +11,8 @@ import time
 import warnings
 from pathlib import Path
 
+from rag.errors import RagError
+
 from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
 from rag.pipeline import WARM_MESSAGE
 from rag.settings import RETRIEVAL_MODES
@@ -284,9 +286,64 @@ def _warm_up(engine: Engine, t0: float) -> None:
     print(f"{WARM_MESSAGE} in {time.perf_counter() - t0:.1f}s", flush=True)
 
 
+def web_app(assistant, settings, engine: Engine, auth=None):
+    """One FastAPI app: the HTTP API under /api (rag/api.py) and the Gradio UI at "/",
+    under the same login."""
+    import gradio as gr
+    from starlette.routing import Mount
+
+    from rag.api import make_api
+
+    demo = build_app(assistant, settings, engine)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
+    app = make_api(lambda: engine.assistant, settings, ready=engine.ready)
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, auth_message="株洲日报档案问答 · 请登录",
+                              show_error=False, **launch_options(settings))
+    ui = next(r.app for r in app.routes if isinstance(r, Mount))
+    # The UI's login cookie opens the API too (a person at the page is already logged in).
+    app.state.session_user = lambda request: ui.tokens.get(
+        request.cookies.get(f"access-token-{ui.cookie_id}")
+        or request.cookies.get(f"access-token-unsecure-{ui.cookie_id}"))
+    return app
+
+
+class Server:
+    """uvicorn serving ``app`` on an already bound socket, in a thread of this process."""
+
+    def __init__(self, app, host: str, port: int):
+        import socket
+
+        import uvicorn
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.socket.bind((host.strip("[]"), port))
+        except OSError as exc:
+            self.socket.close()
+            raise RagError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        self.port = self.socket.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def start(self, timeout: float = 60) -> "Server":
+        self.thread.start()
+        t0 = time.perf_counter()
+        while not self.server.started and self.thread.is_alive() and time.perf_counter() - t0 < timeout:
+            time.sleep(0.02)
+        if not self.server.started:
+            raise RagError("the web server did not start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
 def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -> None:
-    """Open the assistant, warm it up, and serve the UI until interrupted."""
-    from rag.errors import RagError
+    """Open the assistant, warm it up, and serve the UI and the API until interrupted."""
     from rag.pipeline import Assistant
     from rag.settings import Settings
 
@@ -300,20 +357,18 @@ def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -
               f"reach it can read and upload (set RAG_UI_USER and RAG_UI_PASSWORD)",
               file=sys.stderr, flush=True)
     engine = Engine(assistant, settings, warm=False)
-    demo = build_app(assistant, settings, engine)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
-    try:
-        demo.launch(server_name=host, server_port=port, auth=auth, auth_message="株洲日报档案问答 · 请登录",
-                    show_error=False, quiet=True, prevent_thread_lock=True, **launch_options(settings))
-    except OSError as exc:
-        raise RagError(f"cannot serve on {host}:{port}: {exc}") from None
+    server = Server(web_app(assistant, settings, engine, auth), host, port).start()
     index = assistant.index
     print(f"serving in {time.perf_counter() - t0:.1f}s: {len(index.articles)} articles, "
-          f"{len(index.chunks)} chunks; open http://{host}:{port}", flush=True)
+          f"{len(index.chunks)} chunks; open http://{host}:{port} (API: http://{host}:{port}/api/docs)",
+          flush=True)
     # The model and word segmenter load while the page opens; a question asked
     # before they are ready waits for them (the loads are locked, never doubled).
     threading.Thread(target=_warm_up, args=(engine, t0), daemon=True).start()
     try:
-        demo.block_thread()
+        while server.thread.is_alive():
+            server.thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
-        demo.close()
+        server.stop()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from rag.api import MAX_QUESTION_CHARS
 from rag.errors import RagError
 from rag.ingest import SUFFIXES, file_hash
 from rag.settings import RETRIEVAL_MODES
@@ -25,7 +26,6 @@ from .render import (FileRow, Turn, closest_articles, conversation_html, header_
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 500
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 #: How long a question waits for the model to load before it is answered anyway.

@@ -63,7 +63,7 @@ class DraftCheck:
         return {"claims": [c.to_dict() for c in self.claims]}
 
 
-def check_text(text: str | None, source: str = "稿件") -> str:
+def check_text(text: str | None, source: str = "draft") -> str:
     """The draft itself, or InputError when it is empty or too long."""
     if not text or not text.strip():
         raise InputError(source, "the draft is empty")
@@ -103,9 +103,10 @@ def _docx_text(data: bytes, path: Path) -> str:
 
 
 def check_draft(assistant, text: str, *, batch_size: int = BATCH_SIZE, workers: int = WORKERS,
-                progress: Callable[[int, int], None] | None = None) -> DraftCheck:
-    """Split ``text`` into claims and verify each; ``progress(done, total)`` after each batch."""
-    text = check_text(text)
+                progress: Callable[[int, int], None] | None = None, source: str = "draft") -> DraftCheck:
+    """Split ``text`` into claims and verify each; ``progress(done, total)`` after each batch.
+    ``source`` names the draft in the error raised for an empty or overlong one."""
+    text = check_text(text, source)
     t0 = time.perf_counter()
     claims = split_claims(text)
     t1 = time.perf_counter()
