@@ -9,6 +9,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
     rag bench --what check           claim splitting and draft-check speed (bench_check.py)
+    rag bench --what api [--index D] POST /api/ask at concurrency 20 against `rag serve` (bench_api.py)
 """
 
 from __future__ import annotations
@@ -315,6 +316,10 @@ def main(args) -> int:
     if "serve" in what:
         _section(f"rag serve startup against {settings.index_dir}")
         bench_serve(settings.index_dir, runs=3, row=_row)
+    if "api" in what:
+        from .bench_api import bench_api
+
+        bench_api(settings, args.queries, _row, _section)
     if "check" in what:
         from .bench_check import bench_check
 
