@@ -18,7 +18,7 @@ CITATION_FIELDS = {"n", "article_id", "chunk_id", "headline", "date", "date_infe
 
 def _serve(settings):
     from rag.pipeline import Assistant
-    from ui.app import Engine, Server, web_app
+    from ui.server import Engine, Server, web_app
 
     assistant = Assistant.open(settings)
     app = web_app(assistant, settings, Engine(assistant, settings), settings.ui_auth)
