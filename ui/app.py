@@ -16,7 +16,7 @@ from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
 from .links import esc, parse_span
 from .render import conversation_html, message_html, sources_html
-from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL_JS,
+from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, RESULT_JS, SCROLL_JS,
                       SOURCES_JS)
 
 #: How the page names each retrieval mode.
@@ -84,13 +84,15 @@ def build_app(assistant, settings=None, engine: Engine | None = None):
                 chat = _chat_tab(gr, h, settings)
             with gr.Tab("核查说法", id="verify"):
                 verdict = _verify_tab(gr, h)
+            with gr.Tab("核查稿件", id="draft"):
+                draft = _draft_tab(gr, h)
             with gr.Tab("原文", id="article"):
                 article = gr.HTML(article_html(None), elem_id="article-view", js_on_load=ARTICLE_JS)
             with gr.Tab("档案", id="archive"):
                 issues = _archive_tab(gr, h, settings, header)
         demo.load(lambda: (h.header(), h.issues()), None, [header, issues],
                   api_visibility="private", queue=False)
-        _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, article])
+        _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, draft, article])
         _wire_history(gr, h, demo, chat, tabs, article)
     return demo
 
@@ -142,6 +144,7 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
     saved = gr.BrowserState([], storage_key=STORAGE_KEY, secret=STORAGE_KEY)
     with gr.Row(equal_height=False):
         with gr.Column(scale=7):
+            gr.HTML('<h2 class="sr-only">问答</h2>')
             conv = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=SCROLL_JS)
             status = gr.HTML("", elem_id="chat-status")
             with gr.Row(equal_height=True):
@@ -160,7 +163,7 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
                 mode = gr.Radio([(MODE_LABELS[m], m) for m in RETRIEVAL_MODES],
                                 value=settings.retrieval_mode, label="检索方式")
         with gr.Column(scale=5, min_width=300):
-            gr.HTML('<div class="panel-title">引用来源</div>')
+            gr.HTML('<h2 class="panel-title">引用来源</h2>')
             sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=SOURCES_JS)
 
     inputs = [question, turns, date_from, date_to, mode]
@@ -194,6 +197,7 @@ def example_chips(label: str, texts) -> str:
 def _verify_tab(gr, h: Handlers) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
+            gr.HTML('<h2 class="panel-title">核查一句说法</h2>')
             # One line that grows: Enter checks, Shift+Enter breaks the line, as in the chat box.
             claim = gr.Textbox(label="要核查的说法", lines=1, max_lines=10, elem_id="claim",
                                placeholder="粘贴稿件中的一句话，回车核查（Shift+回车换行），例如：截至2025年底，"
@@ -206,7 +210,7 @@ def _verify_tab(gr, h: Handlers) -> None:
                     '<b>档案中未找到</b>（没有谈及这一事实的报道）。</div>')
         with gr.Column(scale=6):
             out = gr.HTML('<div class="verify-empty">输入一句说法，助手会在档案中找出谈及这一事实的报道句子，'
-                          '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=CLICK_JS)
+                          '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=RESULT_JS)
     check.click(h.verify, claim, out, api_name="verify", concurrency_limit=CONCURRENCY,
                 concurrency_id="answer")
     claim.submit(h.verify, claim, out, api_visibility="private", concurrency_limit=CONCURRENCY,
@@ -220,10 +224,38 @@ def _verify_tab(gr, h: Handlers) -> None:
     return out
 
 
+def _draft_tab(gr, h: Handlers):
+    from .check import EMPTY, DraftDesk
+
+    desk = DraftDesk(h.engine)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            gr.HTML('<h2 class="panel-title">核查整篇稿件</h2>')
+            text = gr.Textbox(label="稿件", lines=12, max_lines=30, elem_id="draft",
+                              placeholder="粘贴整篇稿件（不超过 10,000 字），点“核查稿件”逐条核对其中的数字、日期、名次、人名、地名和单位")
+            upload = gr.File(label="或上传稿件（.txt、.md、.docx）", elem_id="draft-file")
+            run = gr.Button("核查稿件", variant="primary", elem_id="check-button")
+            status = gr.HTML("", elem_id="draft-status")
+            reports = gr.File(label="下载核查报告（Markdown、Word）", file_count="multiple", interactive=False,
+                              elem_id="draft-reports")
+        with gr.Column(scale=7):
+            result = gr.HTML(EMPTY, elem_id="draft-result", js_on_load=RESULT_JS)
+
+    def check(draft: str, request: gr.Request):
+        host = request.headers.get("host") if request else None
+        base = f"{request.headers.get('x-forwarded-proto', 'http')}://{host}/" if host else ""
+        yield from desk.check(draft, base)
+
+    upload.change(desk.load_file, upload, [text, status], api_visibility="private", queue=False)
+    run.click(check, text, [status, result, reports], api_visibility="private", show_progress="hidden",
+              concurrency_limit=CONCURRENCY, concurrency_id="answer")
+    return result
+
+
 def _archive_tab(gr, h: Handlers, settings, header):
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            gr.HTML('<div class="panel-title">上传报纸</div>')
+            gr.HTML('<h2 class="panel-title">上传报纸</h2>')
             limit = f"单个文件不超过 {settings.upload_max_mb} MB"
             if settings.allow_upload:
                 gr.HTML(f'<div class="upload-note">支持 {"、".join(ISSUE_SUFFIXES)}（整期报纸）和 {"、".join(JSONL_SUFFIXES)}（档案导出，每行一篇），'
@@ -238,7 +270,7 @@ def _archive_tab(gr, h: Handlers, settings, header):
                                      "RAG_ALLOW_UPLOAD=true 后重启开启。", "info"))
         with gr.Column(scale=6):
             with gr.Row():
-                gr.HTML('<div class="panel-title">已收录的报纸（按日期，新的在前）</div>')
+                gr.HTML('<h2 class="panel-title">已收录的报纸（按日期，新的在前）</h2>')
                 refresh = gr.Button("刷新", size="sm", variant="secondary", scale=0, min_width=70)
             issues = gr.HTML(h.issues(), elem_id="issues")
     refresh.click(h.issues, None, issues, api_name="issues", queue=False)

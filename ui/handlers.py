@@ -50,6 +50,11 @@ _ZH_REASONS = (
     (re.compile(r"^… and (\d+) more broken lines$"), r"……另有 \1 行出错"),
     (re.compile(r"^No such file or directory$"), "文件不存在"),
     (re.compile(r"^Permission denied$"), "没有读取权限"),
+    # Drafts to check (rag/check/draft.py).
+    (re.compile(r"^the draft is empty$"), "稿件是空的"),
+    (re.compile(r"^the draft has ([\d,]+) characters; at most ([\d,]+) are checked at once$"),
+     r"稿件有 \1 字，一次最多核查 \2 字，请分段核查"),
+    (re.compile(r"^not a readable \.docx file \((.*)\)$"), "不是可以读取的 .docx 文件"),
 )
 
 

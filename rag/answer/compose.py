@@ -57,6 +57,10 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
                     quote=a.body[start:end], start=start, end=end, byline=a.byline)
 
 
+#: Where a refusal starts naming the closest articles (the UI shows them as links instead).
+CLOSEST_LABEL = "最接近的报道："
+
+
 def refusal_text(question: str, hits: list[Hit]) -> str:
     """Say the archive holds no answer, and point to the closest articles."""
     text = f"报纸档案中没有找到能回答“{question.strip()}”的内容。"
@@ -68,5 +72,5 @@ def refusal_text(question: str, hits: list[Hit]) -> str:
         if len(seen) == 3:
             break
     if seen:
-        text += "最接近的报道：" + "、".join(seen) + "。"
+        text += CLOSEST_LABEL + "、".join(seen) + "。"
     return text
