@@ -59,7 +59,10 @@ def make_theme():
 def launch_options(settings) -> dict:
     """Keyword arguments for ``Blocks.launch``: theme, CSS and the upload size limit."""
     return {"theme": make_theme(), "css": CSS_FILE.read_text(encoding="utf-8"), "js": PAGE_JS,
-            "max_file_size": f"{settings.upload_max_mb}mb", "footer_links": ["api", "settings"]}
+            "max_file_size": f"{settings.upload_max_mb}mb",
+            # Gradio's footer (its API page, its mostly English settings panel) is left out:
+            # the banner links the HTTP API's documentation instead.
+            "footer_links": []}
 
 
 def build_app(assistant, settings=None, engine: Engine | None = None):
@@ -236,15 +239,17 @@ def _draft_tab(gr, h: Handlers):
             upload = gr.File(label="或上传稿件（.txt、.md、.docx）", elem_id="draft-file")
             run = gr.Button("核查稿件", variant="primary", elem_id="check-button")
             status = gr.HTML("", elem_id="draft-status")
+            # Hidden until there is a report: an empty File says "Empty value" in English.
             reports = gr.File(label="下载核查报告（Markdown、Word）", file_count="multiple", interactive=False,
-                              elem_id="draft-reports")
+                              elem_id="draft-reports", visible=False)
         with gr.Column(scale=7):
             result = gr.HTML(EMPTY, elem_id="draft-result", js_on_load=RESULT_JS)
 
     def check(draft: str, request: gr.Request):
         host = request.headers.get("host") if request else None
         base = f"{request.headers.get('x-forwarded-proto', 'http')}://{host}/" if host else ""
-        yield from desk.check(draft, base)
+        for status, result, files in desk.check(draft, base):
+            yield status, result, gr.File(value=files, visible=bool(files))
 
     upload.change(desk.load_file, upload, [text, status], api_visibility="private", queue=False)
     run.click(check, text, [status, result, reports], api_visibility="private", show_progress="hidden",

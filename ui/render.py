@@ -380,4 +380,5 @@ def header_html(articles: int, issues: int) -> str:
     """The page banner with the size of the archive."""
     return ('<div class="banner"><h1 class="masthead">株洲日报<span>档案问答</span></h1>'
             '<div class="tagline">编辑部事实核查助手 · 回答均摘自报纸原文并附出处</div>'
-            f'<div class="stats">已收录 {issues} 期 · {articles} 篇文章</div></div>')
+            f'<div class="stats">已收录 {issues} 期 · {articles} 篇文章'
+            ' · <a class="api-link" href="/api/docs" target="_blank" rel="noopener">HTTP 接口文档</a></div></div>')
