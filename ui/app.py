@@ -82,7 +82,8 @@ def build_app(assistant, settings=None, engine: Engine | None = None):
                          css=CSS_FILE.read_text(encoding="utf-8"), js=PAGE_JS)
     with demo:
         header = gr.HTML(h.header(), elem_id="banner")
-        with gr.Tabs(elem_id="tabs") as tabs:
+        # "wrap": on a phone the five tabs wrap to a second line instead of hiding behind "…".
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab("问答", id="chat"):
                 chat = _chat_tab(gr, h, settings)
             with gr.Tab("核查说法", id="verify"):
@@ -150,7 +151,7 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
             gr.HTML('<h2 class="sr-only">问答</h2>')
             conv = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=SCROLL_JS)
             status = gr.HTML("", elem_id="chat-status")
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_id="ask-row"):
                 question = gr.Textbox(label="问题", show_label=False, lines=1, max_lines=6, scale=7, min_width=200,
                                       autofocus=True,
                                       elem_id="question", submit_btn=False,
@@ -161,8 +162,8 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
                                js_on_load=EXAMPLE_JS)
             with gr.Accordion("筛选：出版日期范围与检索方式", open=False):
                 with gr.Row():
-                    date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-from")
-                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to")
+                    date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-from", max_lines=1)
+                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to", max_lines=1)
                 mode = gr.Radio([(MODE_LABELS[m], m) for m in RETRIEVAL_MODES],
                                 value=settings.retrieval_mode, label="检索方式")
         with gr.Column(scale=5, min_width=300):
@@ -267,7 +268,8 @@ def _archive_tab(gr, h: Handlers, settings, header):
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
                 # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
                 files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")
-                date = gr.Textbox(label="出版日期（可选，仅用于未印日期的文件）", placeholder="YYYY-MM-DD")
+                date = gr.Textbox(label="出版日期（可选，仅用于未印日期的文件）", placeholder="YYYY-MM-DD",
+                                  elem_id="upload-date", max_lines=1)
                 run = gr.Button("导入到档案", variant="primary", elem_id="ingest-button")
                 report = gr.HTML("", elem_id="ingest-report")
             else:
@@ -280,11 +282,13 @@ def _archive_tab(gr, h: Handlers, settings, header):
             issues = gr.HTML(h.issues(), elem_id="issues")
     refresh.click(h.issues, None, issues, api_name="issues", queue=False)
     if settings.allow_upload:
-        def upload(files, date_text, progress=gr.Progress()):
-            return h.upload(files, date_text, progress)
+        def upload(files, date_text):
+            return h.upload(files, date_text)
 
-        run.click(upload, [files, date], [report, issues, header], api_name="ingest",
-                  concurrency_limit=1, concurrency_id="ingest")
+        # Gradio's own progress line is English ("processing | 0.7/0.1s"): a Chinese one instead.
+        run.click(lambda: message_html("正在导入，请稍候…", "info"), None, report, api_visibility="private",
+                  queue=False).then(upload, [files, date], [report, issues, header], api_name="ingest",
+                                    concurrency_limit=1, concurrency_id="ingest", show_progress="hidden")
         files.change(h.check_files, files, report, api_visibility="private", queue=False)
     return issues
 

@@ -82,7 +82,9 @@ def article_html(article: Article | None, others: Iterable[Article] = (),
         siblings = f'<div class="issue-list"><h3 class="panel-title">同期其他文章{issue}</h3><ol>{items}</ol></div>'
     else:
         siblings = ""
-    return (f'<article class="article-view" data-article="{esc(article.id)}">{"".join(head)}{actions}'
+    # The head stays in view (CSS sticky) while the marked passage is scrolled to.
+    return (f'<article class="article-view" data-article="{esc(article.id)}">'
+            f'<header class="article-head">{"".join(head)}</header>{actions}'
             f'<div class="article-body">{_body_html(body, span)}</div></article>{siblings}')
 
 

@@ -323,8 +323,8 @@ def ingest_report_html(rows: Sequence[FileRow], summary: str | None) -> str:
             f'<td class="col-error">{esc(r.error or "")}</td></tr>')
     head = ("<tr><th>文件</th><th>状态</th><th>日期</th><th>期号</th><th>文章数</th><th>说明</th></tr>")
     summary_html = f'<div class="report-summary">{esc(summary)}</div>' if summary else ""
-    return (f'{summary_html}<table class="data-table report-table"><thead>{head}</thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (f'{summary_html}<div class="table-wrap"><table class="data-table report-table"><thead>{head}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 @dataclass(frozen=True)
@@ -372,8 +372,8 @@ def issues_html(articles: Iterable[Article], chunks: int | None = None) -> str:
                     f"<td>{esc(r.issue or '—')}</td><td class=\"num\">{r.articles}</td>"
                     f'<td class="col-file">{esc(files)}</td></tr>')
     head = "<tr><th>出版日期</th><th>日期来源</th><th>期号</th><th>文章数</th><th>来源文件</th></tr>"
-    return (f'<div class="report-summary">{esc(total)}</div><table class="data-table issue-table">'
-            f'<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>')
+    return (f'<div class="report-summary">{esc(total)}</div><div class="table-wrap"><table class="data-table issue-table">'
+            f'<thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def header_html(articles: int, issues: int) -> str:

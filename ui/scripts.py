@@ -197,6 +197,15 @@ PAGE_JS = """
     ev.preventDefault();
     tabs[next].focus(); tabs[next].click();
   });
+  // Date filters are the browser's date inputs (a calendar, and only real dates); the
+  // server still checks what arrives and refuses a bad date in Chinese.
+  const dates = () => {
+    for (const id of ["date-from", "date-to", "upload-date"]) {
+      const input = document.querySelector("#" + id + " input, #" + id + " textarea");
+      if (input && input.type !== "date" && input.tagName === "INPUT") input.type = "date";
+    }
+  };
+  setInterval(dates, 500);
   document.addEventListener("input", update, true);
   setInterval(update, 300);
   setInterval(translate, 500);
