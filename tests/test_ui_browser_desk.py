@@ -2,11 +2,9 @@
 the draft check, axe-core on every tab at both sizes, the phone after ten answers, the
 keyboard and the screen reader, honest timing."""
 
-from pathlib import Path
-
 import pytest
 
-from .test_ui_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SHOTS, _no_horizontal_scroll, _open
+from .test_ui_browser import DESKTOP, PHONE, SHOTS, page, require_browser  # noqa: F401 (page: a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
@@ -18,9 +16,8 @@ TABS = ("问答", "核查说法", "核查稿件", "原文", "档案")
 
 @pytest.fixture(scope="module")
 def app_url(request):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    # The app as `rag serve` serves it: the API and the UI on one FastAPI app.
+    require_browser()
     from rag.pipeline import Assistant
     from ui.server import Engine, Server, web_app
 
@@ -33,20 +30,13 @@ def app_url(request):
         server.stop()
 
 
-@pytest.fixture(params=[DESKTOP], ids=["desktop"])
-def page(request, app_url):
-    from playwright.sync_api import sync_playwright
+def _open(page, url):
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#conversation .conv")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
-        page = browser.new_page(viewport=request.param, locale="zh-CN")
-        page.set_default_timeout(90_000)
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        try:
-            yield page
-        finally:
-            browser.close()
+
+def _no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _ask_by_enter(page, question, n_replies):

@@ -22,7 +22,7 @@ from rag.errors import RagError
 
 from .handlers import zh_file_error
 from .links import article_url, esc
-from .render import citation_card, esc_lines, make_sources, message_html
+from .render import citation_card, esc_lines, make_sources, message_html, values_html
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,7 @@ def draft_html(result: DraftCheck, articles) -> str:
 
 def _evidence_html(n: int, checked, articles) -> str:
     v = checked.verdict
-    values = ""
-    if v.claimed or v.found:
-        values = '<div class="verdict-values">'
-        if v.claimed:
-            values += f'<span>稿件中：<b>{esc(v.claimed)}</b></span>'
-        if v.found:
-            values += f'<span>报道中：<b>{esc(v.found)}</b></span>'
-        values += "</div>"
+    values = values_html(v, "稿件中")
     cards = "".join(citation_card(s, f"{claim_anchor(n)}-{s.citation.n}") for s in make_sources(v.evidence, articles))
     return (f'<section class="claim-ev verdict verdict-{esc(v.verdict)}" id="{claim_anchor(n)}" tabindex="-1" '
             f'aria-label="第{n}条的依据"><div class="verdict-label">{n}·{esc(VERDICT_LABELS[v.verdict])}</div>'

@@ -275,18 +275,23 @@ def message_html(text: str, kind: str = "warn") -> str:
     return f'<div class="msg msg-{esc(kind)}">{esc(text)}</div>'
 
 
+def values_html(verdict, claimed_label: str) -> str:
+    """What the claim says (under ``claimed_label``) beside what the archive printed, if either is known."""
+    if not (verdict.claimed or verdict.found):
+        return ""
+    values = '<div class="verdict-values">'
+    if verdict.claimed:
+        values += f'<span>{esc(claimed_label)}：<b>{esc(verdict.claimed)}</b></span>'
+    if verdict.found:
+        values += f'<span>报道中：<b>{esc(verdict.found)}</b></span>'
+    return values + "</div>"
+
+
 def verdict_html(verdict, sources: Sequence[Source]) -> str:
     """A verification result: the verdict, why, and the evidence as citation cards."""
     kind = verdict.verdict
     label = VERDICT_LABELS.get(kind, kind)
-    values = ""
-    if verdict.claimed or verdict.found:
-        values = '<div class="verdict-values">'
-        if verdict.claimed:
-            values += f'<span>说法中：<b>{esc(verdict.claimed)}</b></span>'
-        if verdict.found:
-            values += f'<span>报道中：<b>{esc(verdict.found)}</b></span>'
-        values += "</div>"
+    values = values_html(verdict, "说法中")
     cards = "".join(citation_card(s, anchor_id("ev", s.citation.n)) for s in sources)
     if cards:
         cards = f'<div class="evidence-title">依据</div>{cards}'

@@ -11,7 +11,6 @@ Traffic goes to the loopback address only, and the test stops by itself.
 from __future__ import annotations
 
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -19,34 +18,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..pipeline import WARM_MESSAGE
+from .bench_serve import free_port, start_serve
 
 CONCURRENCY = 20
 MAX_REQUESTS = 2000
 MAX_SECONDS = 300.0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(index_dir: Path, port: int, timeout: float = 180.0) -> subprocess.Popen:
     """`rag serve` on ``port``, returned once its model is warm."""
-    rag = Path(sys.executable).parent / "rag"
-    proc = subprocess.Popen([str(rag), "serve", "--index", str(index_dir), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    warm = threading.Event()
-
-    def watch() -> None:
-        for line in proc.stdout:
-            if line.startswith(WARM_MESSAGE):
-                warm.set()
-
-    threading.Thread(target=watch, daemon=True).start()
+    proc, warm = start_serve(index_dir, port)
     if not warm.wait(timeout) or proc.poll() is not None:
         proc.terminate()
         raise RuntimeError(f"rag serve did not get ready within {timeout:.0f} s")
@@ -101,7 +82,7 @@ def bench_api(settings, n_queries: int, row: Callable[[str, str], None], section
         questions = (make_questions(articles, n) * (n // max(1, len(articles)) + 1))[:n]
         section(f"HTTP API load: POST /api/ask, {len(questions)} requests, {CONCURRENCY} at once, "
                 f"index {index_dir} ({len(articles)} articles)")
-        port = _free_port()
+        port = free_port()
         proc = _start(index_dir, port)
         try:
             result = load_test(f"http://127.0.0.1:{port}", questions)
