@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.answer.verify import VERDICT_LABELS
+from rag.answer.verify import CONTRADICTED, VERDICT_LABELS
 from rag.check.claims import MAX_DRAFT_CHARS
 from rag.check.draft import DRAFT_SUFFIXES, DraftCheck, check_draft, read_draft
 from rag.check.report import marked_segments, summary_line, to_markdown, write_docx
@@ -49,12 +49,14 @@ def draft_html(result: DraftCheck, articles) -> str:
         if n is None:
             body.append(esc_lines(text))
             continue
-        verdict = result.claims[n - 1].verdict.verdict
-        label = VERDICT_LABELS[verdict]
-        body.append(f'<mark class="claim claim-{esc(verdict)}">{esc_lines(text)}</mark>'
-                    f'<a class="cite-link claim-mark verdict-{esc(verdict)}" href="#{claim_anchor(n)}" '
-                    f'data-target="{claim_anchor(n)}" aria-label="第{n}条：{esc(label)}，查看依据">'
-                    f'{n}·{esc(label)}</a>')
+        v = result.claims[n - 1].verdict
+        label = VERDICT_LABELS[v.verdict]
+        # A contradicted claim says at the mark what the archive printed instead.
+        instead = f"，报道中为{v.found}" if v.verdict == CONTRADICTED and v.found else ""
+        body.append(f'<mark class="claim claim-{esc(v.verdict)}">{esc_lines(text)}</mark>'
+                    f'<a class="cite-link claim-mark verdict-{esc(v.verdict)}" href="#{claim_anchor(n)}" '
+                    f'data-target="{claim_anchor(n)}" title="{esc(label + instead)}" '
+                    f'aria-label="第{n}条：{esc(label + instead)}，查看依据">{n}·{esc(label)}</a>')
     evidence = "".join(_evidence_html(n, checked, articles) for n, checked in enumerate(result.claims, start=1))
     return (f'{summary}<h3 class="panel-title">稿件（点击标注查看依据）</h3>'
             f'<div class="draft-marked">{"".join(body)}</div>'
