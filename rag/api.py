@@ -116,9 +116,10 @@ def make_api(assistant: Callable[[], Any], settings, ready: threading.Event | No
     """
     from typing import Annotated, Literal
 
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import Depends, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from fastapi_offline import FastAPIOffline
     from pydantic import BaseModel, ConfigDict, Field
 
     from .check.claims import MAX_DRAFT_CHARS
@@ -153,10 +154,13 @@ def make_api(assistant: Callable[[], Any], settings, ready: threading.Event | No
                                 headers={"WWW-Authenticate": 'Basic realm="zhuzhou-rag"'})
         return user
 
-    api = FastAPI(title="株洲日报 archive API", version="1", docs_url=f"{API_PREFIX}/docs",
-                  openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None,
-                  description="Ask the 株洲日报 archive, verify a claim, check a draft. "
-                              "The JSON is the `rag` command line's.")
+    # The docs page's scripts and styles come from this server, not from a CDN.
+    api = FastAPIOffline(title="株洲日报 archive API", version="1", docs_url=f"{API_PREFIX}/docs",
+                         openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None,
+                         static_url=f"{API_PREFIX}/docs-static",
+                         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
+                         description="Ask the 株洲日报 archive, verify a claim, check a draft. "
+                                     "The JSON is the `rag` command line's.")
     api.state.session_user = None
     guarded = [Depends(login)]
 

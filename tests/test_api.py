@@ -40,8 +40,13 @@ def api(fake_index):
 def test_health_and_the_docs(api, fake_assistant):
     health = api.get("/api/health").json()
     assert health["status"] == "ok" and health["articles"] == len(fake_assistant.index.articles)
+    import re
+
     docs = api.get("/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and all(a.startswith("/api/") for a in assets), assets  # nothing from outside
+    assert all(api.get(a).status_code == 200 for a in assets)
     paths = api.get("/api/openapi.json").json()["paths"]
     assert {"/api/ask", "/api/verify", "/api/check", "/api/articles/{article_id}", "/api/health"} <= paths.keys()
     assert api.get("/").status_code == 200  # the web UI, on the same server

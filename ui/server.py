@@ -56,7 +56,7 @@ def web_app(assistant, settings, engine: Engine, auth=None):
     app = make_api(lambda: engine.assistant, settings, ready=engine.ready)
     app = gr.mount_gradio_app(app, demo, path="/", auth=auth, auth_message="株洲日报档案问答 · 请登录",
                               show_error=False, **page.launch_options(settings))
-    ui = next(r.app for r in app.routes if isinstance(r, Mount))
+    ui = [r.app for r in app.routes if isinstance(r, Mount)][-1]  # mounted last, after the docs' files
     # The UI's login cookie opens the API too (a person at the page is already logged in).
     app.state.session_user = lambda request: ui.tokens.get(
         request.cookies.get(f"access-token-{ui.cookie_id}")
