@@ -187,12 +187,14 @@ def make_api(assistant: Callable[[], Any], settings, ready: threading.Event | No
 
     @api.get(f"{API_PREFIX}/health", dependencies=guarded)
     def health() -> dict:
+        """Is the service up, is its model loaded, and how big is the archive."""
         index = assistant().index
         return {"status": "ok", "ready": ready.is_set() if ready else True,
                 "articles": len(index.articles), "chunks": len(index.chunks)}
 
     @api.post(f"{API_PREFIX}/ask", dependencies=guarded)
     def ask(body: AskRequest) -> dict:
+        """Answer a question with citations: the answer object of `rag ask --json`."""
         start, end = check_date(body.date_from, "from"), check_date(body.date_to, "to")
         if start and end and start > end:
             raise RagError(f'"from" {start} is after "to" {end}')
@@ -203,16 +205,19 @@ def make_api(assistant: Callable[[], Any], settings, ready: threading.Event | No
 
     @api.post(f"{API_PREFIX}/verify", dependencies=guarded)
     def verify(body: VerifyRequest) -> dict:
+        """Check one claim: the verdict object of `rag verify --json`."""
         if not body.claim.strip():
             raise RagError('"claim" is blank')
         return assistant().verify(body.claim).to_dict()
 
     @api.post(f"{API_PREFIX}/check", dependencies=guarded)
     def check(body: CheckRequest) -> dict:
+        """Check a draft claim by claim: `{"claims": [...]}`, each as `rag check --json` prints it."""
         return check_draft(assistant(), body.text, source="text").to_dict()
 
     @api.get(f"{API_PREFIX}/articles/{{article_id}}", dependencies=guarded)
     def article(article_id: Annotated[str, Field(max_length=200)]) -> dict:
+        """One article's fields, its whole body included."""
         found = assistant().index.articles.get(article_id)
         if found is None:
             raise HTTPException(404, f"no article with id {article_id!r}")
