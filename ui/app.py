@@ -215,16 +215,21 @@ def _verify_tab(gr, h: Handlers) -> None:
         with gr.Column(scale=6):
             out = gr.HTML('<div class="verify-empty">输入一句说法，助手会在档案中找出谈及这一事实的报道句子，'
                           '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=RESULT_JS)
-    check.click(h.verify, claim, out, api_name="verify", concurrency_limit=CONCURRENCY,
-                concurrency_id="answer")
-    claim.submit(h.verify, claim, out, api_visibility="private", concurrency_limit=CONCURRENCY,
-                 concurrency_id="answer")
+    # A Chinese line while the claim is checked, instead of Gradio's "processing | 0.3s".
+    def waiting(claim_text: str) -> str:
+        return message_html("正在档案中核查…", "info") if (claim_text or "").strip() else gr.skip()
+
+    busy = dict(fn=waiting, inputs=claim, outputs=out, api_visibility="private", queue=False)
+    run = dict(fn=h.verify, inputs=claim, outputs=out, concurrency_limit=CONCURRENCY, concurrency_id="answer",
+               show_progress="hidden")
+    check.click(**busy).then(api_name="verify", **run)
+    claim.submit(**busy).then(api_visibility="private", **run)
+
     def pick(evt: gr.EventData) -> str:
         return getattr(evt, "text", "")
 
     examples.click(pick, None, claim, api_visibility="private",
-                   queue=False).then(h.verify, claim, out, api_visibility="private",
-                                     concurrency_limit=CONCURRENCY, concurrency_id="answer")
+                   queue=False).then(**busy).then(api_visibility="private", **run)
     return out
 
 
