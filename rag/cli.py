@@ -177,6 +177,44 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check.draft import check_draft, check_text, read_draft
+    from .ingest.textio import decode_bytes
+    from .pipeline import Assistant
+
+    if args.file == "-":
+        text = check_text(decode_bytes(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+    else:
+        text = read_draft(args.file)
+    if args.report and not args.report.lower().endswith((".md", ".docx")):
+        raise RagError(f"{args.report}: a report is written as .md or .docx")
+    result = check_draft(Assistant.open(_settings(args)), text)
+    if args.report:
+        from .check.report import to_markdown, write_docx
+
+        if args.report.lower().endswith(".docx"):
+            write_docx(result, args.report)
+        else:
+            Path(args.report).write_text(to_markdown(result), encoding="utf-8")
+    if args.json:
+        for checked in result.claims:
+            _print_json(checked.to_dict())
+    else:
+        print(format_check(result))
+    return 0
+
+
+def format_check(result) -> str:
+    """Plain-text rendering of a draft check: the summary, then each claim and its evidence."""
+    from .check.report import summary_line
+
+    lines = [summary_line(result)]
+    for n, checked in enumerate(result.claims, start=1):
+        lines.append(f"\n{n}. [{checked.claim.start}-{checked.claim.end}] {checked.claim.text}")
+        lines.append("   " + checked.verdict.explain().replace("\n", "\n   "))
+    return "\n".join(lines)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation.evaluate import main as eval_main
 
@@ -261,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_verify)
 
+    sp = with_index(sub.add_parser("check", help="check a draft claim by claim (.txt, .md, .docx or - for stdin)"))
+    sp.add_argument("file", help="the draft: a .txt, .md or .docx file, or - to read standard input")
+    sp.add_argument("--json", action="store_true", help="one object per checkable claim")
+    sp.add_argument("--report", help="also write the report to this .md or .docx file")
+    sp.set_defaults(func=cmd_check)
+
     sp = with_index(sub.add_parser("eval", help="score the assistant on a question set"))
     sp.add_argument("questions")
     sp.add_argument("--json", action="store_true")
@@ -300,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
     sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,serve,follow,writers,kill,all (query: against --index, built; writers and kill are not in all)")
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,serve,follow,writers,kill,check,api,all (query: against --index, built; writers, kill, check and api are not in all)")
     sp.set_defaults(func=cmd_bench)
     return p
 

@@ -13,7 +13,7 @@ from rag.errors import ModelLoadError
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("ingest", "embedding", "search", "answer", "evaluation")
+STAGES = ("ingest", "embedding", "search", "answer", "check", "evaluation")
 
 
 def _modules(package: str):

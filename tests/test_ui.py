@@ -105,7 +105,9 @@ def test_refusal_looks_different_from_an_answer():
     answer = answer_html(Turn("问", "答案是353万人[1]，另见[7]。", False, (Source(_citation()),)), "cite-t1")
     assert 'class="reply refusal"' in refused and "档案中未找到" in refused
     assert "refusal" not in answer
-    assert '<a class="cite-link" href="#cite-t1-1" data-target="cite-t1-1">[1]</a>' in answer
+    # The marker's name says where it leads, for screen readers.
+    assert ('<a class="cite-link" href="#cite-t1-1" data-target="cite-t1-1" '
+            f'aria-label="引用1：《{_citation().headline}》">[1]</a>') in answer
     assert "[7]" in answer and "cite-t1-7" not in answer  # a marker pointing nowhere is not a link
 
 
@@ -335,6 +337,8 @@ def test_refusal_links_to_the_closest_articles(handlers):
     assert turns[-1].refused and 'class="article-link closest-link"' in conv
     assert conv.count("closest-link") == len(turns[-1].closest) == 3
     assert len({r.article_id for r in turns[-1].closest}) == 3
+    for ref in turns[-1].closest:  # each named once: as its link, not again in the text
+        assert conv.count(f"《{ref.headline}》") == 1, ref.headline
 
 
 def test_saved_conversation_round_trips_and_tampering_is_harmless(handlers):

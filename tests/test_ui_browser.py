@@ -22,11 +22,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-@pytest.fixture(scope="module")
-def app_url(request):
+def require_browser() -> None:
+    """Skip unless Debian's Chromium and the playwright package are both here."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+@pytest.fixture(scope="module")
+def app_url(request):
+    require_browser()
     from rag.pipeline import Assistant
     from ui.app import build_app, launch_options
 

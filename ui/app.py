@@ -5,23 +5,18 @@ module stays cheap. Nothing on the page is fetched from outside the machine:
 analytics are off and the theme uses system fonts only.
 """
 
-import sys
-import threading
-import time
 import warnings
 from pathlib import Path
 
 from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
-from rag.pipeline import WARM_MESSAGE
 from rag.settings import RETRIEVAL_MODES
 
-from . import login_limit
 from .article import article_html
 from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
 from .links import esc, parse_span
 from .render import conversation_html, message_html, sources_html
-from .scripts import (ARTICLE_JS, CLICK_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, SCROLL_JS,
+from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, RESULT_JS, SCROLL_JS,
                       SOURCES_JS)
 
 #: How the page names each retrieval mode.
@@ -67,7 +62,10 @@ def make_theme():
 def launch_options(settings) -> dict:
     """Keyword arguments for ``Blocks.launch``: theme, CSS and the upload size limit."""
     return {"theme": make_theme(), "css": CSS_FILE.read_text(encoding="utf-8"), "js": PAGE_JS,
-            "max_file_size": f"{settings.upload_max_mb}mb", "footer_links": ["api", "settings"]}
+            "max_file_size": f"{settings.upload_max_mb}mb",
+            # Gradio's footer (its API page, its mostly English settings panel) is left out:
+            # the banner links the HTTP API's documentation instead.
+            "footer_links": []}
 
 
 def build_app(assistant, settings=None, engine: Engine | None = None):
@@ -87,11 +85,14 @@ def build_app(assistant, settings=None, engine: Engine | None = None):
                          css=CSS_FILE.read_text(encoding="utf-8"), js=PAGE_JS)
     with demo:
         header = gr.HTML(h.header(), elem_id="banner")
-        with gr.Tabs(elem_id="tabs") as tabs:
+        # "wrap": on a phone the five tabs wrap to a second line instead of hiding behind "…".
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab("问答", id="chat"):
                 chat = _chat_tab(gr, h, settings)
             with gr.Tab("核查说法", id="verify"):
                 verdict = _verify_tab(gr, h)
+            with gr.Tab("核查稿件", id="draft"):
+                draft = _draft_tab(gr, h)
             with gr.Tab("原文", id="article"):
                 article = gr.HTML(article_html(None), elem_id="article-view", js_on_load=ARTICLE_JS)
             with gr.Tab("档案", id="archive"):
@@ -101,7 +102,7 @@ def build_app(assistant, settings=None, engine: Engine | None = None):
         # The banner's counts follow an index that changes under the server.
         gr.Timer(BANNER_REFRESH_S).tick(h.header, None, header, api_visibility="private",
                                         queue=False, show_progress="hidden")
-        _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, article])
+        _wire_articles(gr, h, tabs, article, [chat["conversation"], chat["sources"], verdict, draft, article])
         _wire_history(gr, h, demo, chat, tabs, article)
     return demo
 
@@ -153,9 +154,10 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
     saved = gr.BrowserState([], storage_key=STORAGE_KEY, secret=STORAGE_KEY)
     with gr.Row(equal_height=False):
         with gr.Column(scale=7):
+            gr.HTML('<h2 class="sr-only">问答</h2>')
             conv = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=SCROLL_JS)
             status = gr.HTML("", elem_id="chat-status")
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_id="ask-row"):
                 question = gr.Textbox(label="问题", show_label=False, lines=1, max_lines=6, scale=7, min_width=200,
                                       autofocus=True,
                                       elem_id="question", submit_btn=False,
@@ -166,12 +168,12 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
                                js_on_load=EXAMPLE_JS)
             with gr.Accordion("筛选：出版日期范围与检索方式", open=False):
                 with gr.Row():
-                    date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-from")
-                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to")
+                    date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-from", max_lines=1)
+                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可留空", elem_id="date-to", max_lines=1)
                 mode = gr.Radio([(MODE_LABELS[m], m) for m in RETRIEVAL_MODES],
                                 value=settings.retrieval_mode, label="检索方式")
         with gr.Column(scale=5, min_width=300):
-            gr.HTML('<div class="panel-title">引用来源</div>')
+            gr.HTML('<h2 class="panel-title">引用来源</h2>')
             sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=SOURCES_JS)
 
     inputs = [question, turns, date_from, date_to, mode]
@@ -205,6 +207,7 @@ def example_chips(label: str, texts) -> str:
 def _verify_tab(gr, h: Handlers) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
+            gr.HTML('<h2 class="panel-title">核查一句说法</h2>')
             # One line that grows: Enter checks, Shift+Enter breaks the line, as in the chat box.
             claim = gr.Textbox(label="要核查的说法", lines=1, max_lines=10, elem_id="claim",
                                placeholder="粘贴稿件中的一句话，回车核查（Shift+回车换行），例如：截至2025年底，"
@@ -217,31 +220,67 @@ def _verify_tab(gr, h: Handlers) -> None:
                     '<b>档案中未找到</b>（没有谈及这一事实的报道）。</div>')
         with gr.Column(scale=6):
             out = gr.HTML('<div class="verify-empty">输入一句说法，助手会在档案中找出谈及这一事实的报道句子，'
-                          '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=CLICK_JS)
-    check.click(h.verify, claim, out, api_name="verify", concurrency_limit=CONCURRENCY,
-                concurrency_id="answer")
-    claim.submit(h.verify, claim, out, api_visibility="private", concurrency_limit=CONCURRENCY,
-                 concurrency_id="answer")
+                          '比对其中的数字、年份和名称。</div>', elem_id="verdict", js_on_load=RESULT_JS)
+    # A Chinese line while the claim is checked, instead of Gradio's "processing | 0.3s".
+    def waiting(claim_text: str) -> str:
+        return message_html("正在档案中核查…", "info") if (claim_text or "").strip() else gr.skip()
+
+    busy = dict(fn=waiting, inputs=claim, outputs=out, api_visibility="private", queue=False)
+    run = dict(fn=h.verify, inputs=claim, outputs=out, concurrency_limit=CONCURRENCY, concurrency_id="answer",
+               show_progress="hidden")
+    check.click(**busy).then(api_name="verify", **run)
+    claim.submit(**busy).then(api_visibility="private", **run)
+
     def pick(evt: gr.EventData) -> str:
         return getattr(evt, "text", "")
 
     examples.click(pick, None, claim, api_visibility="private",
-                   queue=False).then(h.verify, claim, out, api_visibility="private",
-                                     concurrency_limit=CONCURRENCY, concurrency_id="answer")
+                   queue=False).then(**busy).then(api_visibility="private", **run)
     return out
+
+
+def _draft_tab(gr, h: Handlers):
+    from .check import EMPTY, DraftDesk
+
+    desk = DraftDesk(h.engine)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            gr.HTML('<h2 class="panel-title">核查整篇稿件</h2>')
+            text = gr.Textbox(label="稿件", lines=12, max_lines=30, elem_id="draft",
+                              placeholder="粘贴整篇稿件（不超过 10,000 字），点“核查稿件”逐条核对其中的数字、日期、名次、人名、地名和单位")
+            upload = gr.File(label="或上传稿件（.txt、.md、.docx）", elem_id="draft-file")
+            run = gr.Button("核查稿件", variant="primary", elem_id="check-button")
+            status = gr.HTML("", elem_id="draft-status")
+            # Hidden until there is a report: an empty File says "Empty value" in English.
+            reports = gr.File(label="下载核查报告（Markdown、Word）", file_count="multiple", interactive=False,
+                              elem_id="draft-reports", visible=False)
+        with gr.Column(scale=7):
+            result = gr.HTML(EMPTY, elem_id="draft-result", js_on_load=RESULT_JS)
+
+    def check(draft: str, request: gr.Request):
+        host = request.headers.get("host") if request else None
+        base = f"{request.headers.get('x-forwarded-proto', 'http')}://{host}/" if host else ""
+        for status, result, files in desk.check(draft, base):
+            yield status, result, gr.File(value=files, visible=bool(files))
+
+    upload.change(desk.load_file, upload, [text, status], api_visibility="private", queue=False)
+    run.click(check, text, [status, result, reports], api_visibility="private", show_progress="hidden",
+              concurrency_limit=CONCURRENCY, concurrency_id="answer")
+    return result
 
 
 def _archive_tab(gr, h: Handlers, settings, header):
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            gr.HTML('<div class="panel-title">上传报纸</div>')
+            gr.HTML('<h2 class="panel-title">上传报纸</h2>')
             limit = f"单个文件不超过 {settings.upload_max_mb} MB"
             if settings.allow_upload:
                 gr.HTML(f'<div class="upload-note">支持 {"、".join(ISSUE_SUFFIXES)}（整期报纸）和 {"、".join(JSONL_SUFFIXES)}（档案导出，每行一篇），'
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
                 # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
                 files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")
-                date = gr.Textbox(label="出版日期（可选，仅用于未印日期的文件）", placeholder="YYYY-MM-DD")
+                date = gr.Textbox(label="出版日期（可选，仅用于未印日期的文件）", placeholder="YYYY-MM-DD",
+                                  elem_id="upload-date", max_lines=1)
                 run = gr.Button("导入到档案", variant="primary", elem_id="ingest-button")
                 report = gr.HTML("", elem_id="ingest-report")
             else:
@@ -249,81 +288,24 @@ def _archive_tab(gr, h: Handlers, settings, header):
                                      "RAG_ALLOW_UPLOAD=true 后重启开启。", "info"))
         with gr.Column(scale=6):
             with gr.Row():
-                gr.HTML('<div class="panel-title">已收录的报纸（按日期，新的在前）</div>')
+                gr.HTML('<h2 class="panel-title">已收录的报纸（按日期，新的在前）</h2>')
                 refresh = gr.Button("刷新", size="sm", variant="secondary", scale=0, min_width=70)
             issues = gr.HTML(h.issues(), elem_id="issues")
     refresh.click(h.issues, None, issues, api_name="issues", queue=False)
     if settings.allow_upload:
-        def upload(files, date_text, progress=gr.Progress()):
-            return h.upload(files, date_text, progress)
+        def upload(files, date_text):
+            return h.upload(files, date_text)
 
-        run.click(upload, [files, date], [report, issues, header], api_name="ingest",
-                  concurrency_limit=1, concurrency_id="ingest")
+        # Gradio's own progress line is English ("processing | 0.7/0.1s"): a Chinese one instead.
+        run.click(lambda: message_html("正在导入，请稍候…", "info"), None, report, api_visibility="private",
+                  queue=False).then(upload, [files, date], [report, issues, header], api_name="ingest",
+                                    concurrency_limit=1, concurrency_id="ingest", show_progress="hidden")
         files.change(h.check_files, files, report, api_visibility="private", queue=False)
     return issues
 
 
-def auth_from_env() -> tuple[str, str] | None:
-    """(user, password) from RAG_UI_USER / RAG_UI_PASSWORD (read by Settings), or None."""
-    from rag.settings import Settings
+def serve(*args, **kwargs) -> None:
+    """`rag serve`'s entry point: the API and this app on one server (ui/server.py)."""
+    from .server import serve as run
 
-    return Settings.load().ui_auth
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: assume others can reach it
-
-
-def _warm_up(engine: Engine, t0: float) -> None:
-    try:
-        engine.warm_up()
-    except Exception as exc:  # the first question will raise it again, with the UI's error message
-        print(f"warm-up failed: {exc}", file=sys.stderr, flush=True)
-        return
-    print(f"{WARM_MESSAGE} in {time.perf_counter() - t0:.1f}s", flush=True)
-
-
-def serve(settings=None, host: str = "127.0.0.1", port: int = 7860, auth=None) -> None:
-    """Open the assistant, warm it up, and serve the UI until interrupted."""
-    from rag.errors import RagError
-    from rag.pipeline import Assistant
-    from rag.settings import Settings
-
-    settings = settings or Settings.load()
-    auth = auth if auth is not None else settings.ui_auth
-    print(f"loading index {settings.index_dir} and model {settings.embed_model} …", flush=True)
-    t0 = time.perf_counter()
-    assistant = Assistant.open(settings)
-    if not is_loopback(host) and auth is None:
-        print(f"warning: serving on {host}, beyond this machine, without a login: anyone who can "
-              f"reach it can read and upload (set RAG_UI_USER and RAG_UI_PASSWORD)",
-              file=sys.stderr, flush=True)
-    engine = Engine(assistant, settings, warm=False)
-    demo = build_app(assistant, settings, engine)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None)
-    try:
-        demo.launch(server_name=host, server_port=port, auth=auth, auth_message="株洲日报档案问答 · 请登录",
-                    show_error=False, quiet=True, prevent_thread_lock=True,
-                    app_kwargs={"middleware": [login_limit.middleware()]}, **launch_options(settings))
-    except OSError as exc:
-        raise RagError(f"cannot serve on {host}:{port}: {exc}") from None
-    index = assistant.index
-    print(f"serving in {time.perf_counter() - t0:.1f}s: {len(index.articles)} articles, "
-          f"{len(index.chunks)} chunks; open http://{host}:{port}", flush=True)
-    # The model and word segmenter load while the page opens; a question asked
-    # before they are ready waits for them (the loads are locked, never doubled).
-    threading.Thread(target=_warm_up, args=(engine, t0), daemon=True).start()
-    watcher = engine.follow()  # a CLI ingest into this index is served without a restart
-    try:
-        demo.block_thread()
-    finally:
-        watcher.stop()
-        demo.close()
+    run(*args, **kwargs)

@@ -79,10 +79,12 @@ def article_html(article: Article | None, others: Iterable[Article] = (),
                         + (f'<span class="muted"> · 第{esc(a.page)}版</span>' if a.page else "") + "</li>"
                         for a in others)
         issue = f"（第{esc(article.issue)}期）" if article.issue else ""
-        siblings = f'<div class="issue-list"><div class="panel-title">同期其他文章{issue}</div><ol>{items}</ol></div>'
+        siblings = f'<div class="issue-list"><h3 class="panel-title">同期其他文章{issue}</h3><ol>{items}</ol></div>'
     else:
         siblings = ""
-    return (f'<article class="article-view" data-article="{esc(article.id)}">{"".join(head)}{actions}'
+    # The head stays in view (CSS sticky) while the marked passage is scrolled to.
+    return (f'<article class="article-view" data-article="{esc(article.id)}">'
+            f'<header class="article-head">{"".join(head)}</header>{actions}'
             f'<div class="article-body">{_body_html(body, span)}</div></article>{siblings}')
 
 

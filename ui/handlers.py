@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from rag.api import MAX_QUESTION_CHARS
 from rag.errors import RagError
 from rag.ingest import SUFFIXES, file_hash
 from rag.settings import RETRIEVAL_MODES
@@ -25,7 +26,6 @@ from .render import (FileRow, Turn, closest_articles, conversation_html, header_
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 500
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 #: How long a question waits for the model to load before it is answered anyway.
@@ -53,6 +53,11 @@ _ZH_REASONS = (
     (re.compile(r"^… and (\d+) more broken lines$"), r"……另有 \1 行出错"),
     (re.compile(r"^No such file or directory$"), "文件不存在"),
     (re.compile(r"^Permission denied$"), "没有读取权限"),
+    # Drafts to check (rag/check/draft.py).
+    (re.compile(r"^the draft is empty$"), "稿件是空的"),
+    (re.compile(r"^the draft has ([\d,]+) characters; at most ([\d,]+) are checked at once$"),
+     r"稿件有 \1 字，一次最多核查 \2 字，请分段核查"),
+    (re.compile(r"^not a readable \.docx file \((.*)\)$"), "不是可以读取的 .docx 文件"),
 )
 
 

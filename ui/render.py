@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer.cite import MARKER_RE, format_date, format_reference, quoted_reference
+from rag.answer.compose import CLOSEST_LABEL
 from rag.answer.verify import VERDICT_LABELS
 from rag.ingest.sentences import FULL_STOPS
 from rag.records import Article, Citation
@@ -148,7 +149,7 @@ def citation_card(source: Source, anchor: str) -> str:
     reference = format_reference(c)
     title = article_link(c.article_id, f"《{c.headline}》", c.start, c.end, cls="article-link card-title")
     return (
-        f'<div class="cite-card" id="{esc(anchor)}">'
+        f'<div class="cite-card" id="{esc(anchor)}" tabindex="-1">'
         f'<div class="card-head"><span class="cite-n">[{c.n}]</span>{title}</div>'
         + meta_html(c.date, c.date_inferred, c.issue, c.page)
         + f'<blockquote class="card-context">{esc_lines(source.before)}'
@@ -164,8 +165,10 @@ def anchor_id(prefix: str, n: int) -> str:
     return f"{prefix}-{n}"
 
 
-def linkify(text: str, numbers: Iterable[int], prefix: str) -> str:
-    """Escape answer text and turn its ``[n]`` markers into links to the cards."""
+def linkify(text: str, numbers: Iterable[int] | Mapping[int, str], prefix: str) -> str:
+    """Escape answer text and turn its ``[n]`` markers into links to the cards; given
+    {n: headline}, each link is named for its article ("引用1：《…》")."""
+    names = numbers if isinstance(numbers, Mapping) else {}
     valid = set(numbers)
 
     def link(m: re.Match) -> str:
@@ -173,7 +176,8 @@ def linkify(text: str, numbers: Iterable[int], prefix: str) -> str:
         if n not in valid:
             return m.group(0)
         target = anchor_id(prefix, n)
-        return f'<a class="cite-link" href="#{target}" data-target="{target}">[{n}]</a>'
+        name = f' aria-label="引用{n}：《{esc(names[n])}》"' if n in names else ""
+        return f'<a class="cite-link" href="#{target}" data-target="{target}"{name}>[{n}]</a>'
 
     return MARKER_RE.sub(link, esc_lines(text))
 
@@ -197,15 +201,16 @@ def answer_html(turn: Turn, prefix: str) -> str:
     meta_line = f'<div class="a-meta">{" · ".join(meta)}</div>' if meta else ""
     notice = f'<div class="notice">⚠ {esc(turn.notice)}</div>' if turn.notice else ""
     if turn.refused:
-        links = ""
+        links, text = "", turn.text
         if turn.closest:
+            text = text.split(CLOSEST_LABEL)[0]  # the links below name them: once is enough
             links = ('<div class="closest"><span class="closest-label">打开最接近的报道：</span>'
                      + "".join(article_link(r.article_id, f"《{r.headline}》", r.start, r.end,
                                             cls="article-link closest-link") for r in turn.closest)
                      + "</div>")
         return ('<div class="reply refusal"><div class="refusal-title">档案中未找到</div>'
-                f'<div class="a-text">{esc_lines(turn.text)}</div>{links}{notice}{meta_line}</div>')
-    body = linkify(turn.text, (s.citation.n for s in turn.sources), prefix)
+                f'<div class="a-text">{esc_lines(text)}</div>{links}{notice}{meta_line}</div>')
+    body = linkify(turn.text, {s.citation.n: s.citation.headline for s in turn.sources}, prefix)
     return f'<div class="reply answer"><div class="a-text">{body}</div>{notice}{meta_line}</div>'
 
 
@@ -216,7 +221,7 @@ def duration(ms: float) -> str:
 
 def _question_html(question: str, link: bool = True) -> str:
     share = (f'<a class="q-link" href="{esc(question_url(question))}" target="_blank" rel="noopener" '
-             f'title="在新页面重新提这个问题（可分享的链接）">链接</a>') if link else ""
+             f'title="在新页面重新提这个问题（可分享的链接）" aria-label="链接：重新提问“{esc(_short(question, 24))}”">链接</a>') if link else ""
     return f'<div class="q-row">{share}<div class="q-bubble">{esc_lines(question)}</div></div>'
 
 
@@ -270,22 +275,27 @@ def message_html(text: str, kind: str = "warn") -> str:
     return f'<div class="msg msg-{esc(kind)}">{esc(text)}</div>'
 
 
+def values_html(verdict, claimed_label: str) -> str:
+    """What the claim says (under ``claimed_label``) beside what the archive printed, if either is known."""
+    if not (verdict.claimed or verdict.found):
+        return ""
+    values = '<div class="verdict-values">'
+    if verdict.claimed:
+        values += f'<span>{esc(claimed_label)}：<b>{esc(verdict.claimed)}</b></span>'
+    if verdict.found:
+        values += f'<span>报道中：<b>{esc(verdict.found)}</b></span>'
+    return values + "</div>"
+
+
 def verdict_html(verdict, sources: Sequence[Source]) -> str:
     """A verification result: the verdict, why, and the evidence as citation cards."""
     kind = verdict.verdict
     label = VERDICT_LABELS.get(kind, kind)
-    values = ""
-    if verdict.claimed or verdict.found:
-        values = '<div class="verdict-values">'
-        if verdict.claimed:
-            values += f'<span>说法中：<b>{esc(verdict.claimed)}</b></span>'
-        if verdict.found:
-            values += f'<span>报道中：<b>{esc(verdict.found)}</b></span>'
-        values += "</div>"
+    values = values_html(verdict, "说法中")
     cards = "".join(citation_card(s, anchor_id("ev", s.citation.n)) for s in sources)
     if cards:
         cards = f'<div class="evidence-title">依据</div>{cards}'
-    return (f'<div class="verdict verdict-{esc(kind)}"><div class="verdict-label">{esc(label)}</div>'
+    return (f'<div class="verdict verdict-{esc(kind)}" data-announce><div class="verdict-label">{esc(label)}</div>'
             f'<div class="verdict-claim">“{esc(verdict.claim)}”</div>'
             f'<div class="verdict-why">{esc(verdict.explanation)}</div>{values}</div>{cards}')
 
@@ -318,8 +328,8 @@ def ingest_report_html(rows: Sequence[FileRow], summary: str | None) -> str:
             f'<td class="col-error">{esc(r.error or "")}</td></tr>')
     head = ("<tr><th>文件</th><th>状态</th><th>日期</th><th>期号</th><th>文章数</th><th>说明</th></tr>")
     summary_html = f'<div class="report-summary">{esc(summary)}</div>' if summary else ""
-    return (f'{summary_html}<table class="data-table report-table"><thead>{head}</thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (f'{summary_html}<div class="table-wrap"><table class="data-table report-table"><thead>{head}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 @dataclass(frozen=True)
@@ -367,12 +377,13 @@ def issues_html(articles: Iterable[Article], chunks: int | None = None) -> str:
                     f"<td>{esc(r.issue or '—')}</td><td class=\"num\">{r.articles}</td>"
                     f'<td class="col-file">{esc(files)}</td></tr>')
     head = "<tr><th>出版日期</th><th>日期来源</th><th>期号</th><th>文章数</th><th>来源文件</th></tr>"
-    return (f'<div class="report-summary">{esc(total)}</div><table class="data-table issue-table">'
-            f'<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>')
+    return (f'<div class="report-summary">{esc(total)}</div><div class="table-wrap"><table class="data-table issue-table">'
+            f'<thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def header_html(articles: int, issues: int) -> str:
     """The page banner with the size of the archive."""
-    return ('<div class="banner"><div class="masthead">株洲日报<span>档案问答</span></div>'
+    return ('<div class="banner"><h1 class="masthead">株洲日报<span>档案问答</span></h1>'
             '<div class="tagline">编辑部事实核查助手 · 回答均摘自报纸原文并附出处</div>'
-            f'<div class="stats">已收录 {issues} 期 · {articles} 篇文章</div></div>')
+            f'<div class="stats">已收录 {issues} 期 · {articles} 篇文章'
+            ' · <a class="api-link" href="/api/docs" target="_blank" rel="noopener">HTTP 接口文档</a></div></div>')

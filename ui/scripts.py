@@ -35,6 +35,7 @@ if (!element.dataset.zzBound) {
       const group = card.closest("details");
       if (group) group.open = true;
       card.scrollIntoView({behavior: "smooth", block: "nearest"});
+      card.focus({preventScroll: true});  // the keyboard and the screen reader follow the link
       card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
       return;
     }
@@ -66,11 +67,40 @@ element.addEventListener("click", (ev) => {
 });
 """
 
-# The conversation keeps its newest turn in view while an answer streams in.
+# The conversation keeps its newest turn in view while an answer streams in. A finished
+# answer is read out through the page's live region, and its 用时 becomes the time the
+# person waited: from the Enter (or click) that PAGE_JS noted to this moment.
 SCROLL_JS = CLICK_JS + """
 const box = element.closest("#conversation") || element;
-new MutationObserver(() => { box.scrollTop = box.scrollHeight; })
-  .observe(element, {childList: true, subtree: true, characterData: true});
+new MutationObserver(() => {
+  box.scrollTop = box.scrollHeight;
+  const replies = element.querySelectorAll(".reply:not(.pending)");
+  const last = replies[replies.length - 1];
+  const count = replies.length;
+  if (!last || String(count) === box.dataset.announced) return;
+  box.dataset.announced = String(count);
+  if (window.zzAskedAt) {
+    const ms = performance.now() - window.zzAskedAt;
+    window.zzAskedAt = null;
+    const meta = last.querySelector(".a-meta");
+    const took = ms < 1000 ? Math.round(ms) + " 毫秒" : (ms / 1000).toFixed(1) + " 秒";
+    if (meta) meta.innerHTML = meta.innerHTML.replace(/用时 [0-9.]+ (毫秒|秒)/, "用时 " + took);
+  }
+  window.zzAnnounce && window.zzAnnounce((last.classList.contains("refusal") ? "" : "回答：") +
+                                         last.querySelector(".a-text").innerText);
+}).observe(element, {childList: true, subtree: true, characterData: true});
+"""
+
+# A verdict or a draft check that lands is read out through the page's live region.
+RESULT_JS = CLICK_JS + """
+new MutationObserver(() => {
+  const say = element.querySelector("[data-announce]");
+  const text = say ? say.textContent : "";
+  if (text && text !== element.dataset.said) {
+    element.dataset.said = text;
+    window.zzAnnounce && window.zzAnnounce(text);
+  }
+}).observe(element, {childList: true, subtree: true});
 """
 
 # New answers put their cards on top of the sources panel: show them.
@@ -127,6 +157,55 @@ PAGE_JS = """
       counter.classList.toggle("over", n > LIMIT);
     }
   };
+  // One live region for the whole page: new answers, verdicts and draft checks are read out.
+  const live = document.createElement("div");
+  live.id = "zz-announce"; live.className = "sr-only"; live.setAttribute("aria-live", "polite");
+  live.setAttribute("role", "status");
+  document.body.appendChild(live);
+  window.zzAnnounce = (text) => { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); };
+  // Something shows at once: the question appears as pending before the server answers.
+  const pending = () => {
+    const box = document.querySelector("#question textarea");
+    const conv = document.querySelector("#conversation .conv");
+    if (!box || !box.value.trim() || box.value.length > LIMIT || !conv) return;
+    window.zzAskedAt = performance.now();
+    conv.classList.remove("conv-empty");
+    if (conv.querySelector(".empty-title")) conv.innerHTML = "";
+    const turn = document.createElement("div");
+    turn.className = "turn";
+    const q = document.createElement("div"); q.className = "q-row";
+    const bubble = document.createElement("div"); bubble.className = "q-bubble"; bubble.textContent = box.value.trim();
+    q.appendChild(bubble);
+    const reply = document.createElement("div"); reply.className = "reply answer pending";
+    reply.innerHTML = '<div class="a-text searching">正在检索档案…</div>';
+    turn.append(q, reply); conv.appendChild(turn);
+    const scroller = document.getElementById("conversation");
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  };
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.target.closest("#question")) pending();
+  }, true);
+  document.addEventListener("click", (ev) => { if (ev.target.closest("#ask-button")) pending(); }, true);
+  // Tabs: arrow keys, Home and End move between them (WAI-ARIA tabs pattern).
+  document.addEventListener("keydown", (ev) => {
+    const tab = ev.target.closest && ev.target.closest("[role=tab]");
+    if (!tab || !["ArrowRight", "ArrowLeft", "Home", "End"].includes(ev.key)) return;
+    const tabs = [...tab.closest("[role=tablist]").querySelectorAll("[role=tab]")].filter((t) => t.offsetParent !== null);
+    const i = tabs.indexOf(tab);
+    const next = ev.key === "Home" ? 0 : ev.key === "End" ? tabs.length - 1
+      : (i + (ev.key === "ArrowRight" ? 1 : -1) + tabs.length) %% tabs.length;
+    ev.preventDefault();
+    tabs[next].focus(); tabs[next].click();
+  });
+  // Date filters are the browser's date inputs (a calendar, and only real dates); the
+  // server still checks what arrives and refuses a bad date in Chinese.
+  const dates = () => {
+    for (const id of ["date-from", "date-to", "upload-date"]) {
+      const input = document.querySelector("#" + id + " input, #" + id + " textarea");
+      if (input && input.type !== "date" && input.tagName === "INPUT") input.type = "date";
+    }
+  };
+  setInterval(dates, 500);
   document.addEventListener("input", update, true);
   setInterval(update, 300);
   setInterval(translate, 500);
@@ -140,6 +219,7 @@ LOAD_JS = """
   search = window.location.search;
   const params = new URLSearchParams(search);
   if (params.has("q")) {
+    window.zzAskedAt = performance.now();
     params.delete("q");
     const rest = params.toString();
     history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));

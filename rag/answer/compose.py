@@ -59,6 +59,8 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
 
 #: A refusal quotes at most this many characters of the question.
 QUOTE_QUESTION_MAX = 50
+#: Where a refusal starts naming the closest articles (the UI shows them as links instead).
+CLOSEST_LABEL = "最接近的报道："
 
 
 def refusal_text(question: str, hits: list[Hit]) -> str:
@@ -75,5 +77,5 @@ def refusal_text(question: str, hits: list[Hit]) -> str:
         if len(seen) == 3:
             break
     if seen:
-        text += "最接近的报道：" + "、".join(seen) + "。"
+        text += CLOSEST_LABEL + "、".join(seen) + "。"
     return text

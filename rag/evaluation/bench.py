@@ -9,6 +9,8 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
     rag bench --what follow --index D   a running `rag serve` switching to what a CLI ingest wrote
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
+    rag bench --what check           claim splitting and draft-check speed (bench_check.py)
+    rag bench --what api [--index D] POST /api/ask at concurrency 20 against `rag serve` (bench_api.py)
 """
 
 from __future__ import annotations
@@ -325,6 +327,14 @@ def main(args) -> int:
 
         _section(f"rag serve following a CLI ingest into (a copy of) {settings.index_dir}")
         serve_follow(settings.index_dir, row=_row)
+    if "api" in what:
+        from .bench_api import bench_api
+
+        bench_api(settings, args.queries, _row, _section)
+    if "check" in what:
+        from .bench_check import bench_check
+
+        bench_check(settings, _row, _section)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
     if what & {"writers", "kill"}:

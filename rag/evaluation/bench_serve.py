@@ -16,18 +16,20 @@ from pathlib import Path
 from ..pipeline import WARM_MESSAGE
 
 
-def serve_startup(index_dir: Path, timeout: float = 120.0) -> tuple[float, float]:
-    """Seconds from starting `rag serve` until its port answers HTTP, and until
-    it reports the model warmed up (nan for what did not happen)."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     import socket
-    import threading
-    import urllib.request
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def start_serve(index_dir: Path, port: int):
+    """A `rag serve` process on 127.0.0.1:``port``, and an Event set once it reports its model warm."""
+    import threading
+
     rag = Path(sys.executable).parent / "rag"
-    t0 = time.perf_counter()
     proc = subprocess.Popen([str(rag), "serve", "--index", str(index_dir), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     warm = threading.Event()
@@ -38,6 +40,17 @@ def serve_startup(index_dir: Path, timeout: float = 120.0) -> tuple[float, float
                 warm.set()
 
     threading.Thread(target=watch, daemon=True).start()
+    return proc, warm
+
+
+def serve_startup(index_dir: Path, timeout: float = 120.0) -> tuple[float, float]:
+    """Seconds from starting `rag serve` until its port answers HTTP, and until
+    it reports the model warmed up (nan for what did not happen)."""
+    import urllib.request
+
+    port = free_port()
+    t0 = time.perf_counter()
+    proc, warm = start_serve(index_dir, port)
     up = ready = float("nan")
     try:
         while time.perf_counter() - t0 < timeout and proc.poll() is None:
