@@ -178,12 +178,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check.draft import check_draft, check_text, read_draft
-    from .ingest.textio import decode_bytes
+    from .check.draft import check_draft, check_text, decode_draft, read_draft
     from .pipeline import Assistant
 
     if args.file == "-":
-        text = check_text(decode_bytes(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+        text = check_text(decode_draft(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
     else:
         text = read_draft(args.file)
     if args.report and not args.report.lower().endswith((".md", ".docx")):

@@ -75,8 +75,6 @@ def check_text(text: str | None, source: str = "draft") -> str:
 def read_draft(path: str | Path) -> str:
     """A draft file's text: ``.txt``/``.md`` decoded as the ingest decodes issues,
     ``.docx`` as its paragraphs joined by newlines."""
-    from ..ingest.textio import decode_bytes
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in DRAFT_SUFFIXES:
@@ -85,8 +83,19 @@ def read_draft(path: str | Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, exc.strerror or type(exc).__name__) from None
-    text = _docx_text(data, path) if suffix == ".docx" else decode_bytes(data, path)
+    text = _docx_text(data, path) if suffix == ".docx" else decode_draft(data, path)
     return check_text(text, str(path))
+
+
+def decode_draft(data: bytes, source) -> str:
+    """A draft's bytes as text, decoded as the ingest decodes issues; a line that does not
+    decode is an error naming it (a claim's offsets must hold for the whole draft)."""
+    from ..ingest.textio import decode_text
+
+    text, errors = decode_text(data, source)
+    if errors:
+        raise errors[0]
+    return text
 
 
 def _docx_text(data: bytes, path: Path) -> str:
