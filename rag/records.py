@@ -33,11 +33,18 @@ class Article:
     continuations: tuple[str, ...] = ()  # e.g. "下转02版"
     kind: str = "article"  # "article" | "notice"
     headline_derived: bool = False  # headline made from the text, not printed
+    # Where the body sits on its pages (PDFs and scans only): one run per line,
+    # (start, end, page index, x0, y0, x1, y1 as fractions of the page, OCR confidence).
+    regions: tuple[tuple, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["captions"] = list(self.captions)
         d["continuations"] = list(self.continuations)
+        if self.regions:
+            d["regions"] = [list(r) for r in self.regions]
+        else:
+            del d["regions"]  # text issues: nothing to store
         return d
 
     @classmethod
@@ -45,6 +52,7 @@ class Article:
         d = dict(d)
         d["captions"] = tuple(d.get("captions") or ())
         d["continuations"] = tuple(d.get("continuations") or ())
+        d["regions"] = tuple(tuple(r) for r in d.get("regions") or ())
         return cls(**d)
 
 
