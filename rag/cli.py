@@ -32,7 +32,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest.indexer import IngestReport
 
     date = validate_date(args.date) if args.date else None
-    settings = _settings(args)
+    settings = _settings(args, ocr_mode=args.ocr)
     try:
         report = ingest(args.paths, settings, date=date, progress=not args.json and sys.stderr.isatty(),
                         on_wait=lambda message: print(f"rag: {message}", file=sys.stderr, flush=True))
@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_index(sub.add_parser("ingest", help="add issue files, folders or JSONL to the index"))
     sp.add_argument("paths", nargs="+")
     sp.add_argument("--date", help="publication date YYYY-MM-DD for issues that print none")
+    sp.add_argument("--ocr", choices=["auto", "always", "never"],
+                    help="PDF pages and images: OCR pages without a sound text layer (auto, the default), "
+                         "every page, or none (or $RAG_OCR_MODE)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_ingest)
 

@@ -123,6 +123,8 @@ class Citation:
     start: int = 0  # offsets of the quote in Article.body
     end: int = 0
     byline: str | None = None  # the article's, for the reference
+    # Scanned pages only: the lowest OCR confidence of the lines the quote spans.
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from .answer.cite import format_reference
@@ -138,6 +140,7 @@ class Citation:
             "page": self.page,
             "quote": self.quote,
             "reference": format_reference(self),
+            "confidence": self.confidence,
         }
 
 

@@ -269,3 +269,29 @@ def typeset_corpus(corpus: str | Path, out_dir: str | Path, seeds: tuple[int, ..
                 json.dumps(truth.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
             truths.append(truth)
     return truths
+
+
+def typeset_clipping(article: Article, out_pdf: str | Path, date: str = "2023-07-20", issue: str = "23368",
+                     page_no: str = "03", page_name: str = "民生", size_mm: tuple[int, int] = (150, 190),
+                     cols: int = 2, chars: int = 600) -> TruthArticle:
+    """One article (its first ``chars`` characters, whole paragraphs) on a small page
+    with a folio: a cheap page for the OCR tests."""
+    import weasyprint
+
+    paras, n = [], 0
+    for p in article.body.split("\n"):
+        if n and n + len(p) > chars:
+            break
+        paras.append(p)
+        n += len(p)
+    day = dt.date.fromisoformat(date)
+    folio = (f'<div class="folio"><span>{day.year}年{day.month}月{day.day}日 星期{_WEEKDAYS[day.weekday()]}</span>'
+             f'<span>第{issue}期</span><span>第{page_no}版 {page_name}</span></div>')
+    piece = _Piece(article, paras, span=cols)
+    css = _css(cols, random.Random(0)).replace(f"size: {PAGE_MM[0]}mm {PAGE_MM[1]}mm; margin: 14mm 12mm",
+                                               f"size: {size_mm[0]}mm {size_mm[1]}mm; margin: 8mm")
+    html_doc = (f"<html><head><style>{css} body {{ font-size: 11pt; }}</style></head><body>{folio}"
+                f'<div class="band">{_article_html(piece, False)}</div></body></html>')
+    weasyprint.HTML(string=html_doc).write_pdf(str(out_pdf))
+    return TruthArticle(article.headline, "\n".join(paras), article.column, article.subheadline,
+                        article.byline, (1,))

@@ -273,11 +273,11 @@ def _columns_order(blocks: list[Block]) -> list[Block]:
 
 def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRead:
     """One page's lines -> furniture and article groups in reading order."""
-    body = body_size(lines)
     blocks = make_blocks(lines)
     furniture = _furniture(blocks, is_furniture_text, page_h)
     for b in furniture:
         b.kind = "furniture"
+    body = body_size([ln for b in blocks if b.kind != "furniture" for ln in b.lines])
     for b in blocks:
         if b.kind == "body":
             if _is_head(b, body):
@@ -323,7 +323,10 @@ def _owner(b: Block, groups: list[Group], body: float, reach: dict[int, tuple[fl
         hx0, hx1 = reach.get(id(g), (g.head.box[0], g.head.box[2]))
         last = (g.sub or g.head).box
         top = (last[1] + last[3]) / 2  # loose boxes of big type overlap the line below
-        if hx0 - body <= cx <= hx1 + body and top <= by0 and (within is None or by0 - last[3] <= within):
+        # Right under a head, overlapping it is enough; further down the centre must lie under it.
+        under = hx0 - body <= cx <= hx1 + body or (
+            within is not None and _overlap(hx0, hx1, bx0, bx1) >= 0.5 * min(hx1 - hx0, bx1 - bx0))
+        if under and top <= by0 and (within is None or by0 - last[3] <= within):
             if best is None or top > best:
                 owner, best = g, top
     return owner

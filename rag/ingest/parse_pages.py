@@ -15,7 +15,6 @@ it came from, and that line's OCR confidence.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,10 +24,11 @@ from .dates import find_issue_date, find_issue_number, find_page, infer_issue_da
 from .layout import Group, PageRead, TextLine, chars_to_lines, paragraphs, read_page
 from .parse_common import Draft, build_draft, finalize, notice_draft
 from .parse_lines import Line, is_meta, line_kind, strip_continuations
+from .regions import regions
 from .pdfpages import IMAGE_SUFFIXES, layer_quality, open_image, open_pdf, page_chars, render_pdf_page
 from ..records import Article
+from ..settings import OCR_MODES
 
-OCR_MODES = ("auto", "always", "never")
 #: Pages beyond this are not read: a newspaper issue has tens of pages, not hundreds.
 MAX_PAGES = 100
 _PAGE_NAME = re.compile(r"第?\s*([A-Z]?\d{1,2})\s*版\s*[:：·|｜\s]*([\u4e00-\u9fff]{2,6})")
@@ -104,6 +104,17 @@ def _check_ocr(path: Path, i: int, lines: list[TextLine], quality: str = "empty"
                                f"({cjk} Chinese characters; a photo or a blank page?)")
 
 
+def ocr_scale(image) -> float:
+    """How much to shrink a page image for OCR: to OCR_DPI when it says its
+    resolution, else to the size of a broadsheet page at OCR_DPI."""
+    from .ocr import OCR_DPI
+
+    dpi = image.info.get("dpi")
+    if dpi and dpi[0] and dpi[0] > 1:
+        return min(1.0, OCR_DPI / float(dpi[0]))
+    return min(1.0, (OCR_DPI * 22) / max(image.size))  # 22 inches: the long side of a broadsheet
+
+
 def read_pages(path: Path, mode: str = "auto", cache_dir: Path | None = None, digest: str = "",
                max_pages: int = MAX_PAGES, progress: bool = False):
     """Every readable page of ``path`` as (index, lines, width, height), and the page errors."""
@@ -116,7 +127,9 @@ def read_pages(path: Path, mode: str = "auto", cache_dir: Path | None = None, di
         image = open_image(path)
         if mode == "never":
             raise InputError(path, "page 1: an image can only be read by OCR (--ocr never was given)")
-        lines = cached_ocr(image, 1.0, cache_dir, f"{digest}-p0")
+        scale = ocr_scale(image)
+        small = image.resize((round(image.width * scale), round(image.height * scale))) if scale < 1 else image
+        lines = cached_ocr(small, scale, cache_dir, f"{digest}-p0")
         _check_ocr(path, 0, lines)
         return [(0, lines, float(image.width), float(image.height))], errors
     doc = open_pdf(path)
@@ -232,44 +245,22 @@ def join_jumps(pieces: list[_Piece]) -> list[_Piece]:
     return out
 
 
-def regions(article: Article, lines: list[tuple[int, TextLine, float, float]]) -> tuple[tuple, ...]:
-    """Runs of the body mapped to the lines they came from:
-    (start, end, page index, x0, y0, x1, y1 as fractions of the page, confidence)."""
-    stream, owner = [], []
-    for k, (_, ln, _, _) in enumerate(lines):
-        stream.append(ln.text)
-        owner.extend([k] * len(ln.text))
-    text = "".join(stream)
-    starts, pos = [], 0
-    for s in stream:
-        starts.append(pos)
-        pos += len(s)
-    matcher = difflib.SequenceMatcher(None, text, article.body, autojunk=False)
-    runs: list[list] = []
-    for a, b, size in matcher.get_matching_blocks():
-        j = 0
-        while j < size:
-            k = owner[a + j]
-            n = 1
-            while j + n < size and owner[a + j + n] == k:
-                n += 1
-            page, ln, w, h = lines[k]
-            x0, x1 = ln.span_x(a + j - starts[k], a + j + n - starts[k])
-            run = [b + j, b + j + n, page, x0 / w, ln.box[1] / h, x1 / w, ln.box[3] / h, round(ln.conf, 4)]
-            prev = runs[-1] if runs else None
-            if prev and prev[1] >= run[0] - 1 and prev[2] == page and abs(prev[4] - run[4]) < 1e-6:
-                prev[1], prev[5] = run[1], max(prev[5], run[5])
-            else:
-                runs.append(run)
-            j += n
-    return tuple(tuple(round(v, 5) if isinstance(v, float) else v for v in r) for r in runs)
+@dataclass(frozen=True)
+class PagesRead:
+    """What the pages of one file hold."""
+
+    articles: tuple[Article, ...]
+    date: str | None
+    date_inferred: bool
+    issue: str | None
+    headers: tuple[PageHeader, ...]
 
 
-def parse_pages(path: Path | str, date: str | None = None, ocr: str = "auto", cache_dir: Path | None = None,
-                digest: str = "", progress: bool = False, max_pages: int = MAX_PAGES):
-    """One PDF or page image -> (articles, date, date inferred, 期号, page errors)."""
-    path = Path(path)
-    pages, errors = read_pages(path, ocr, cache_dir, digest, max_pages, progress)
+def build_articles(pages, source: str, date: str | None = None) -> PagesRead:
+    """Pages as (index, lines, width, height) -> articles, jumps joined, with their regions.
+
+    The date printed on a page wins, then ``date``, then one inferred from the text.
+    """
     pieces: list[_Piece] = []
     headers = []
     for index, lines, w, h in pages:
@@ -289,14 +280,23 @@ def parse_pages(path: Path | str, date: str | None = None, ocr: str = "auto", ca
     articles: list[Article] = []
     for page_no in dict.fromkeys(p.page_no for p in pieces):
         group = [p for p in pieces if p.page_no == page_no]
-        done = finalize([p.draft for p in group], str(path), issue_date, inferred, issue, page_no)
+        done = finalize([p.draft for p in group], source, issue_date, inferred, issue, page_no)
         by_body = {("\n".join(p.draft.paragraphs)): p for p in group}
         for a in done:
             piece = by_body.get(a.body) or max(group, key=lambda p: _shared(p, a))
             articles.append(replace(a, position=len(articles), regions=regions(a, piece.lines)))
-    if not articles and not errors:
+    return PagesRead(tuple(articles), issue_date, inferred, issue, tuple(headers))
+
+
+def parse_pages(path: Path | str, date: str | None = None, ocr: str = "auto", cache_dir: Path | None = None,
+                digest: str = "", progress: bool = False, max_pages: int = MAX_PAGES):
+    """One PDF or page image -> (articles, date, date inferred, 期号, page errors, page headers)."""
+    path = Path(path)
+    pages, errors = read_pages(path, ocr, cache_dir, digest, max_pages, progress)
+    got = build_articles(pages, str(path), date)
+    if not got.articles and not errors:
         raise InputError(path, "no articles found on any page")
-    return articles, issue_date, inferred, issue, errors, headers
+    return list(got.articles), got.date, got.date_inferred, got.issue, errors, list(got.headers)
 
 
 def _shared(p: _Piece, a: Article) -> int:

@@ -20,7 +20,7 @@ from ..errors import InputError
 from .layout import Char
 
 PDF_SUFFIXES = (".pdf",)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")  # lower case; names are compared lowered
 PAGE_SUFFIXES = PDF_SUFFIXES + IMAGE_SUFFIXES
 #: An image whose shorter side is below this many pixels cannot be read.
 MIN_IMAGE_SIDE = 600
@@ -110,6 +110,7 @@ def open_image(path: Path):
         with Image.open(path) as im:
             im.load()
             image = im.convert("RGB")
+            image.info["dpi"] = im.info.get("dpi")  # convert() keeps no resolution
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise InputError(path, f"page 1: not a readable image ({exc})") from None
     if min(image.size) < MIN_IMAGE_SIDE:
