@@ -222,8 +222,8 @@ def test_upload_ingests_rejects_and_reloads(ui_index_copy, tmp_path):
     h = Handlers(Engine(Assistant.open(settings), settings), settings)
     issue = tmp_path / "issue.md"
     issue.write_text(UPLOAD_ISSUE, encoding="utf-8")
-    bad = tmp_path / "scan.pdf"
-    bad.write_bytes(b"%PDF-1.4")
+    bad = tmp_path / "scan.docx"
+    bad.write_bytes(b"PK\x03\x04")
     steps = []
     report, issues, header = h.upload([str(issue), str(bad)], "", lambda p, desc=None: steps.append(p))
     assert "已导入" in report and "已拒绝" in report and "不支持的文件类型" in report

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
+from rag.ingest.pdfpages import PAGE_SUFFIXES
 from rag.pipeline import WARM_MESSAGE
 from rag.settings import RETRIEVAL_MODES
 
@@ -231,6 +232,7 @@ def _archive_tab(gr, h: Handlers, settings, header):
             limit = f"单个文件不超过 {settings.upload_max_mb} MB"
             if settings.allow_upload:
                 gr.HTML(f'<div class="upload-note">支持 {"、".join(ISSUE_SUFFIXES)}（整期报纸）和 {"、".join(JSONL_SUFFIXES)}（档案导出，每行一篇），'
+                        f'{"、".join(PAGE_SUFFIXES)}（数字报版面 PDF 或扫描图片，无文字层的页面自动识别），'
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
                 # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
                 files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")

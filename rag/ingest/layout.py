@@ -119,22 +119,35 @@ def chars_to_lines(chars: list[Char]) -> list[TextLine]:
     """
     chars = [c for c in chars if c.text and c.box[2] >= c.box[0]]
     chars.sort(key=lambda c: ((c.box[1] + c.box[3]) / 2, c.box[0]))
-    rows: list[list[Char]] = []
+    # Baseline bands first (glyph boxes of one line differ a little in height),
+    # then each band read left to right and cut at gaps and size changes.
+    bands: list[list[Char]] = []
+    centre = 0.0
     for c in chars:
         cy = (c.box[1] + c.box[3]) / 2
-        for row in reversed(rows[-40:]):
-            last = row[-1]
-            ly = (last.box[1] + last.box[3]) / 2
-            size_ok = max(last.size, c.size) <= SIZE_TOLERANCE * min(last.size, c.size) + 0.01
-            gap = c.box[0] - last.box[2]
-            same_glyph = abs(c.box[0] - last.box[0]) < 0.05 * c.size  # a ligature ("——")
-            if abs(cy - ly) <= 0.45 * max(last.size, c.size) and size_ok and (
-                    same_glyph or -0.3 * c.size <= gap <= 0.9 * c.size):
-                row.append(c)
-                break
+        if bands and abs(cy - centre) <= 0.3 * c.size:
+            bands[-1].append(c)
+            centre += (cy - centre) / len(bands[-1])
         else:
-            if c.text.strip():  # spaces stay inside lines (headlines use them) but start none
-                rows.append([c])
+            bands.append([c])
+            centre = cy
+    rows: list[list[Char]] = []
+    for band in bands:
+        band.sort(key=lambda c: c.box[0])
+        row: list[Char] = []
+        for c in band:
+            last = row[-1] if row else None
+            if last is not None:
+                gap = c.box[0] - last.box[2]
+                same_glyph = abs(c.box[0] - last.box[0]) < 0.05 * c.size  # a ligature ("——")
+                size_ok = max(last.size, c.size) <= SIZE_TOLERANCE * min(last.size, c.size) + 0.01
+                if not (size_ok and (same_glyph or -0.3 * c.size <= gap <= 0.9 * c.size)):
+                    rows.append(row)
+                    row = []
+            if row or c.text.strip():  # spaces stay inside lines (headlines use them) but start none
+                row.append(c)
+        if row:
+            rows.append(row)
     lines = []
     for row in rows:
         row.sort(key=lambda c: c.box[0])
