@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
     sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,writers,kill,all (query: against --index, built; writers and kill are not in all)")
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,writers,kill,pages,all (query: against --index, built; writers, kill and pages are not in all)")
     sp.set_defaults(func=cmd_bench)
     return p
 

@@ -8,6 +8,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what ann             FAISS HNSW vs flat on synthetic vectors (1M)
     rag bench --what serve [--index D]  fresh `rag serve` processes: port open, model ready
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
+    rag bench --what pages [--limit N]  typeset PDFs and N (2) scans read back: pages/min, CER, splits
 """
 
 from __future__ import annotations
@@ -316,6 +317,10 @@ def main(args) -> int:
         bench_serve(settings.index_dir, runs=3, row=_row)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
+    if "pages" in what:
+        from .bench_pages import bench_pages
+
+        bench_pages(_row, _section, scans=args.limit if args.limit is not None else 2)
     if what & {"writers", "kill"}:
         from .bench_safety import main as safety_main
 

@@ -200,7 +200,33 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
             blocks.append(Block([ln]))
         else:
             best.lines.append(ln)
-    return blocks
+    return _rejoin_stretched(blocks)
+
+
+def _rejoin_stretched(blocks: list[Block]) -> list[Block]:
+    """A justified line can stretch a space wider than a gutter, so the line was cut
+    in two. A lone piece on the baseline of a line of a column, within that column's
+    width, is the rest of that line."""
+    out = list(blocks)
+    for piece in [b for b in blocks if len(b.lines) == 1]:
+        p = piece.lines[0]
+        for b in out:
+            if b is piece:
+                continue
+            bx1 = b.box[2]
+            for k, ln in enumerate(b.lines):
+                same_row = _overlap(ln.box[1], ln.box[3], p.box[1], p.box[3]) > 0.5 * (p.box[3] - p.box[1])
+                if (same_row and max(ln.size, p.size) <= SIZE_TOLERANCE * min(ln.size, p.size)
+                        and 0 <= p.box[0] - ln.box[2] <= 3 * p.size and p.box[2] <= bx1 + 0.5 * p.size):
+                    xs = ln.xs[:-1] + p.xs if ln.xs and p.xs else ()
+                    b.lines[k] = TextLine(ln.text + p.text, (ln.box[0], min(ln.box[1], p.box[1]), p.box[2],
+                                          max(ln.box[3], p.box[3])), ln.size, ln.bold, min(ln.conf, p.conf), xs)
+                    out.remove(piece)
+                    break
+            else:
+                continue
+            break
+    return out
 
 
 def _is_head(b: Block, body: float) -> bool:
@@ -339,7 +365,8 @@ def _owner(b: Block, groups: list[Group], body: float, reach: dict[int, tuple[fl
         top = (last[1] + last[3]) / 2  # loose boxes of big type overlap the line below
         # Right under a head, overlapping it is enough; further down the centre must lie under it.
         under = hx0 - body <= cx <= hx1 + body or (
-            within is not None and _overlap(hx0, hx1, bx0, bx1) >= 0.5 * min(hx1 - hx0, bx1 - bx0))
+            within is not None and (_overlap(hx0, hx1, bx0, bx1) >= 0.5 * min(hx1 - hx0, bx1 - bx0)
+                                    or hx0 - body <= bx0 < hx1 - 2 * body))  # starts under the head
         if under and top <= by0 and (within is None or by0 - last[3] <= within):
             if best is None or top > best:
                 owner, best = g, top
