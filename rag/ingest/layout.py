@@ -213,16 +213,22 @@ def _rejoin_stretched(blocks: list[Block]) -> list[Block]:
         for b in out:
             if b is piece:
                 continue
-            bx1 = b.box[2]
+            bx0, _, bx1, _ = b.box
             for k, ln in enumerate(b.lines):
                 same_row = _overlap(ln.box[1], ln.box[3], p.box[1], p.box[3]) > 0.5 * (p.box[3] - p.box[1])
-                if (same_row and max(ln.size, p.size) <= SIZE_TOLERANCE * min(ln.size, p.size)
-                        and 0 <= p.box[0] - ln.box[2] <= 3 * p.size and p.box[2] <= bx1 + 0.5 * p.size):
-                    xs = ln.xs[:-1] + p.xs if ln.xs and p.xs else ()
-                    b.lines[k] = TextLine(ln.text + p.text, (ln.box[0], min(ln.box[1], p.box[1]), p.box[2],
-                                          max(ln.box[3], p.box[3])), ln.size, ln.bold, min(ln.conf, p.conf), xs)
-                    out.remove(piece)
-                    break
+                if not same_row or max(ln.size, p.size) > SIZE_TOLERANCE * min(ln.size, p.size):
+                    continue
+                if 0 <= p.box[0] - ln.box[2] <= 3 * p.size and p.box[2] <= bx1 + 0.5 * p.size:
+                    left, right = ln, p
+                elif 0 <= ln.box[0] - p.box[2] <= 3 * p.size and p.box[0] >= bx0 - 0.5 * p.size:
+                    left, right = p, ln
+                else:
+                    continue
+                xs = left.xs[:-1] + right.xs if left.xs and right.xs else ()
+                b.lines[k] = TextLine(left.text + right.text, (left.box[0], min(ln.box[1], p.box[1]), right.box[2],
+                                      max(ln.box[3], p.box[3])), ln.size, ln.bold, min(ln.conf, p.conf), xs)
+                out.remove(piece)
+                break
             else:
                 continue
             break
