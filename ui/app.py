@@ -104,7 +104,7 @@ def _wire_articles(gr, h: Handlers, tabs, article, sources) -> None:
     """Article links in any of ``sources`` open the article view."""
     def open_clicked(evt: gr.EventData):
         span = parse_span(getattr(evt, "span", ""))
-        return h.article(getattr(evt, "article", ""), span), gr.Tabs(selected="article")
+        return h.article(getattr(evt, "article", ""), span, getattr(evt, "view", "")), gr.Tabs(selected="article")
 
     for component in sources:
         component.click(open_clicked, None, [article, tabs], api_visibility="private", queue=False)
@@ -122,7 +122,7 @@ def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
         turns = load_turns(saved)
         opened = selected = gr.skip()
         if params.get("article"):
-            opened = h.article(params["article"], parse_span(params.get("hl")))
+            opened = h.article(params["article"], parse_span(params.get("hl")), params.get("view"))
             selected = gr.Tabs(selected="article")
         return conversation_html(turns), sources_html(turns), turns, opened, selected, params.get("q", "")
 

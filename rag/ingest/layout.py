@@ -163,6 +163,26 @@ def chars_to_lines(chars: list[Char]) -> list[TextLine]:
     return lines
 
 
+def snap_sizes(lines: list[TextLine], low: float = 0.9, high: float = 1.17) -> list[TextLine]:
+    """OCR measures type sizes with some 10% of noise, which would cut columns into
+    blocks of "different" sizes: sizes near the body size become the body size.
+    (Kickers and headlines are 1.2x and more, captions 0.85x and less.) A short
+    line's size is a guess from few characters; its height, when that of the body
+    lines, settles it."""
+    body = body_size(lines)
+    heights = sorted(ln.box[3] - ln.box[1] for ln in lines if low * body <= ln.size <= high * body)
+    usual = heights[len(heights) // 2] if heights else 0.0
+
+    def near(ln: TextLine) -> bool:
+        if low * body <= ln.size <= high * body:
+            return True
+        h = ln.box[3] - ln.box[1]
+        return 0.85 * body <= ln.size <= 1.3 * body and 0.85 * usual <= h <= 1.15 * usual and len(ln.text) <= 8
+
+    return [TextLine(ln.text, ln.box, body, ln.bold, ln.conf, ln.xs) if ln.size != body and near(ln) else ln
+            for ln in lines]
+
+
 def body_size(lines: list[TextLine]) -> float:
     """The size most characters are set in (the body text's)."""
     weight: dict[float, int] = {}

@@ -23,7 +23,7 @@ from .layout import TextLine
 
 OCR_DPI = 150
 #: Part of the cache key: results of another engine or resolution are not reused.
-ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v2"
+ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v3"
 
 _ENGINE = None
 
@@ -44,25 +44,32 @@ def ocr_lines(image, scale: float) -> list[TextLine]:
 
     gray = image.convert("L").convert("RGB")
     res, _ = _engine()(np.asarray(gray), use_cls=False, return_word_box=True, unclip_ratio=1.5)
-    lines: list[TextLine] = []
-    slopes = []
-    for item in res or ():
-        quad, text, score = item[0], item[1], float(item[2])
-        words = item[3] if len(item) > 3 else None
-        lines.extend(_to_lines(quad, text, score, words))
-        slope = _slope(words)
-        if slope is not None:
-            slopes.append(slope)
-    # The page's skew: the median slope of the lines' character centres.
-    angle = math.degrees(math.atan(sorted(slopes)[len(slopes) // 2])) if len(slopes) >= 5 else 0.0
-    cx, cy = image.width / 2, image.height / 2
+    items = [(item[0], item[1], float(item[2]), item[3] if len(item) > 3 else None) for item in res or ()]
+    # The page's skew: the median slope of the long lines' edges. Turning the boxes
+    # back straightens the page without resampling the image.
+    slopes = sorted(s for s in (_slope(quad) for quad, *_ in items) if s is not None)
+    angle = math.atan(slopes[len(slopes) // 2]) if len(slopes) >= 5 else 0.0
+    turn = _turner(-angle, image.width / 2, image.height / 2)
     out = []
-    for ln in lines:
-        ln = _rotate(ln, -angle, cx, cy) if abs(angle) > 0.05 else ln
-        x0, y0, x1, y1 = ln.box
-        out.append(TextLine(ln.text, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), ln.size / scale,
-                            False, ln.conf, tuple(x / scale for x in ln.xs)))
+    for quad, text, score, words in items:
+        quad = [turn(*p) for p in quad]
+        words = [[turn(*p) for p in w] for w in words] if words else words
+        for ln in _to_lines(quad, text, score, words):
+            x0, y0, x1, y1 = ln.box
+            out.append(TextLine(ln.text, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), ln.size / scale,
+                                False, ln.conf, tuple(x / scale for x in ln.xs)))
     return out
+
+
+def _turner(radians: float, cx: float, cy: float):
+    """A function turning a point by ``radians`` about (cx, cy), y growing downwards."""
+    cos, sin = math.cos(radians), math.sin(radians)
+
+    def turn(x: float, y: float) -> tuple[float, float]:
+        dx, dy = x - cx, y - cy
+        return cx + dx * cos - dy * sin, cy + dx * sin + dy * cos
+
+    return turn
 
 
 def _to_lines(quad, text: str, score: float, words) -> list[TextLine]:
@@ -101,32 +108,12 @@ def _pitch(text: str, lefts: list[float]) -> float | None:
     return steps[len(steps) // 2] if len(steps) >= 3 else None
 
 
-def _slope(words) -> float | None:
-    """Least-squares slope of the character centres of one OCR line."""
-    if not words or len(words) < 8:
-        return None
-    pts = [(sum(p[0] for p in w) / 4, sum(p[1] for p in w) / 4) for w in words]
-    mx = sum(x for x, _ in pts) / len(pts)
-    my = sum(y for _, y in pts) / len(pts)
-    var = sum((x - mx) ** 2 for x, _ in pts)
-    return sum((x - mx) * (y - my) for x, y in pts) / var if var else None
-
-
-def _rotate(ln: TextLine, degrees: float, cx: float, cy: float) -> TextLine:
-    a = math.radians(degrees)
-    cos, sin = math.cos(a), math.sin(a)
-
-    def turn(x: float, y: float) -> tuple[float, float]:
-        dx, dy = x - cx, y - cy
-        return cx + dx * cos - dy * sin, cy + dx * sin + dy * cos
-
-    x0, y0, x1, y1 = ln.box
-    mid = (y0 + y1) / 2
-    (lx, ly), (rx, ry) = turn(x0, mid), turn(x1, mid)
-    half = ln.size / 2
-    shift = lx - x0
-    xs = tuple(x + shift for x in ln.xs)
-    return TextLine(ln.text, (lx, min(ly, ry) - half, rx, max(ly, ry) + half), ln.size, ln.bold, ln.conf, xs)
+def _slope(quad) -> float | None:
+    """Slope of a detected line's top and bottom edges (its words' boxes are axis-aligned)."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = quad[:4]
+    if x1 - x0 < 8 * max(abs(y3 - y0), 1.0):
+        return None  # a short line's slope is mostly noise
+    return ((y1 - y0) / (x1 - x0) + (y2 - y3) / max(x2 - x3, 1e-6)) / 2
 
 
 def cached_ocr(image, scale: float, cache_dir: Path | None, key: str) -> list[TextLine]:

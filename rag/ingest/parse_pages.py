@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .dates import find_issue_date, find_issue_number, find_page, infer_issue_date
-from .layout import Group, PageRead, TextLine, chars_to_lines, paragraphs, read_page
+from .layout import Group, PageRead, TextLine, chars_to_lines, paragraphs, read_page, snap_sizes
 from .parse_common import Draft, build_draft, finalize, notice_draft
 from .parse_lines import Line, is_meta, line_kind, strip_continuations
 from .regions import regions
@@ -85,7 +85,7 @@ def _page_lines(doc, i: int, path: Path, mode: str, cache_dir: Path | None, dige
             image = render_pdf_page(page, OCR_DPI)
             lines = cached_ocr(image, OCR_DPI / 72, cache_dir, f"{digest}-p{i}")
             _check_ocr(path, i, lines, quality)
-            return lines, width, height
+            return snap_sizes(lines), width, height
         if quality == "empty":
             raise InputError(path, f"page {i + 1}: no text layer (a scan? use --ocr auto)")
         if quality == "garbage":
@@ -101,7 +101,7 @@ def _check_ocr(path: Path, i: int, lines: list[TextLine], quality: str = "empty"
     if cjk < 50:
         what = "the text layer is mojibake and OCR" if quality == "garbage" else "OCR"
         raise InputError(path, f"page {i + 1}: {what} found no newspaper text "
-                               f"({cjk} Chinese characters; a photo or a blank page?)")
+                               f"({cjk} Chinese characters: a photo or a blank page?)")
 
 
 def ocr_scale(image) -> float:
@@ -131,7 +131,7 @@ def read_pages(path: Path, mode: str = "auto", cache_dir: Path | None = None, di
         small = image.resize((round(image.width * scale), round(image.height * scale))) if scale < 1 else image
         lines = cached_ocr(small, scale, cache_dir, f"{digest}-p0")
         _check_ocr(path, 0, lines)
-        return [(0, lines, float(image.width), float(image.height))], errors
+        return [(0, snap_sizes(lines), float(image.width), float(image.height))], errors
     doc = open_pdf(path)
     try:
         n = len(doc)

@@ -114,6 +114,6 @@ def open_image(path: Path):
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise InputError(path, f"page 1: not a readable image ({exc})") from None
     if min(image.size) < MIN_IMAGE_SIDE:
-        raise InputError(path, f"page 1: image too small to read ({image.width}×{image.height} px; "
+        raise InputError(path, f"page 1: image too small to read ({image.width}×{image.height} px, "
                                f"the shorter side needs at least {MIN_IMAGE_SIDE} px)")
     return image
