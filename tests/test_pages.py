@@ -208,3 +208,29 @@ def test_ocr_never_refuses_images_and_empty_layers(tmp_path, small_scan, capsys)
     out = json.loads(capsys.readouterr().out)
     assert code == 1
     assert "--ocr never" in out["files"][0]["error"] and "page 1" in out["files"][0]["error"]
+
+
+def test_the_page_panel_shows_the_quote_on_its_cached_page(typeset, tmp_path):
+    from rag.ingest.regions import quote_boxes
+    from ui.pagepanel import page_panel
+
+    pdf, _ = typeset
+    s = _settings(tmp_path)
+    ingest([pdf], s, progress=False)
+    index = Index.load(s.index_dir)
+    a = next(a for a in index.articles.values() if {r[2] for r in a.regions} == {0, 1})  # the jumped one
+    start = a.regions[-1][0]  # a run on its second page
+    span = (start, a.body.find("。", start) + 1)
+    cache = tmp_path / "cache"
+    html = page_panel(a, span, cache, opened=True)
+    assert html.startswith('<details class="page-panel" id="page-panel" open>')
+    assert "data:image/jpeg;base64," in html and "第01版" in html
+    assert html.count('class="page-hl"') == len([b for b in quote_boxes(a, *span) if b[0] == 1])
+    (jpg,) = (cache / "pages").glob("*-p1.jpg")  # the quote is on the PDF's second page
+    stamp = jpg.stat().st_mtime_ns
+    page_panel(a, span, cache)
+    assert jpg.stat().st_mtime_ns == stamp  # rendered once, then read from the cache
+    text_only = next(iter(Index.load(s.index_dir).articles.values()))
+    from dataclasses import replace
+
+    assert page_panel(replace(text_only, regions=()), None, cache) == ""
