@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.ingest.layout import Char, TextLine, chars_to_lines, paragraphs, read_page
+from rag.ingest.layout import Char, TextLine, chars_to_lines, paragraphs
+from rag.ingest.layout_groups import read_page
 from rag.ingest.parse_pages import build_articles, is_furniture_text, read_header
 from rag.ingest.regions import quote_boxes, quote_confidence
 

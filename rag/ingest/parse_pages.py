@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from .dates import find_issue_date, find_issue_number, find_page, infer_issue_date
-from .layout import Group, PageRead, TextLine, chars_to_lines, paragraphs, read_page, snap_sizes
+from .layout import TextLine, chars_to_lines, paragraphs, snap_sizes
+from .layout_groups import Group, PageRead, read_page
 from .parse_common import Draft, build_draft, finalize, notice_draft
 from .parse_lines import Line, is_meta, line_kind, strip_continuations
 from .regions import regions
