@@ -78,6 +78,23 @@ def _head_clusters(blocks: list[Block], body: float) -> list[Group]:
     return groups
 
 
+def _demote_inline_heads(blocks: list[Block], body: float) -> None:
+    """A "head" with body text of its column right above and right below it, at the
+    usual line spacing, is a body line whose size was misjudged (OCR): a head is set
+    off by space."""
+    columns = [b for b in blocks if b.kind == "body"]
+    for h in [b for b in blocks if b.kind == "head" and len(b.lines) == 1]:
+        hx0, hy0, hx1, hy1 = h.box
+
+        def touching(b: Block, above: bool) -> bool:
+            bx0, by0, bx1, by1 = b.box
+            gap = hy0 - by1 if above else by0 - hy1
+            return -0.3 * body <= gap <= 0.8 * body and overlap(hx0, hx1, bx0, bx1) >= 0.8 * (hx1 - hx0)
+
+        if any(touching(b, True) for b in columns) and any(touching(b, False) for b in columns):
+            h.kind = "body"
+
+
 def _furniture(blocks: list[Block], is_furniture_text, page_h: float) -> list[Block]:
     """Masthead and folio: blocks in the page's top or bottom eighth that name the
     date, 期号 or 版次, and the blocks sharing their rows."""
@@ -126,6 +143,7 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
                 b.kind = "head"
             elif b.size < SMALL_RATIO * body:
                 b.kind = "small"
+    _demote_inline_heads(blocks, body)
     groups = _head_clusters(blocks, body)
     rest = [b for b in blocks if b.kind not in ("furniture", "head")]
     # The first row under each head (byline, the tops of its columns), then the
