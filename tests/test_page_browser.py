@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from .conftest import CORPUS
-from .test_ui_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SHOTS
+from .test_ui_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SHOTS, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
@@ -22,10 +21,8 @@ def page_app(tmp_path_factory):
     from rag.evaluation.newsprint import typeset_issue
     from rag.ingest.indexer import ingest
     from rag.ingest.parse import parse_file
-    from rag.pipeline import Assistant
     from rag.search.index import Index
     from rag.settings import Settings
-    from ui.app import build_app, launch_options
 
     folder = tmp_path_factory.mktemp("pagesapp")
     pdf = folder / "issue.pdf"
@@ -35,16 +32,8 @@ def page_app(tmp_path_factory):
     article = next(a for a in Index.load(settings.index_dir).articles.values() if len(a.body) > 400)
     start = article.body.index("。") + 1
     span = (start, article.body.index("。", start) + 1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = build_app(Assistant.open(settings), settings).queue()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **launch_options(settings))
-    try:
-        yield f"http://127.0.0.1:{port}/?article={article.id}&hl={span[0]}-{span[1]}&view=page"
-    finally:
-        demo.close()
+    with served(settings) as url:
+        yield f"{url}?article={article.id}&hl={span[0]}-{span[1]}&view=page"
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -1,6 +1,7 @@
 """The chat UI in a real headless Chromium: answers, cards, escaping, and no outside requests."""
 
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,13 +28,20 @@ def app_url(request):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    from rag.pipeline import Assistant
-    from ui.app import build_app, launch_options
-
     # The bundled corpus and the planted issue, indexed with the default model (conftest.py):
     # this module's own copy, which the upload test adds to. Built after the checks above,
     # so a machine without Chromium skips at once.
     settings = request.getfixturevalue("ui_settings")
+    with served(settings) as url:
+        yield url
+
+
+@contextmanager
+def served(settings):
+    """The app over ``settings``' index on a free local port; yields its address."""
+    from rag.pipeline import Assistant
+    from ui.app import build_app, launch_options
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
