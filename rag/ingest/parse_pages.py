@@ -24,7 +24,7 @@ from .dates import find_issue_date, find_issue_number, find_page, infer_issue_da
 from .layout import TextLine, chars_to_lines, paragraphs, snap_sizes
 from .layout_groups import Group, PageRead, read_page
 from .parse_common import Draft, build_draft, finalize, notice_draft
-from .parse_lines import Line, is_meta, line_kind, strip_continuations
+from .parse_lines import BULLETS, Line, is_meta, is_notice, line_kind, strip_continuations
 from .regions import regions
 from .pdfpages import IMAGE_SUFFIXES, layer_quality, open_image, open_pdf, page_chars, render_pdf_page
 from ..records import Article
@@ -171,6 +171,11 @@ def _group_pieces(read: PageRead, index: int, page_no: str | None, w: float, h: 
         body_chars = sum(len(t) for t, k in zip(texts, kinds) if k == "text")
         if "ad" in kinds and body_chars < 300 or _is_advert(g):
             continue
+        if g.head and is_notice(BULLETS[0] + _text(g.head.lines)) and sum(map(len, texts)) < 600:
+            # A box headed 遗失声明 / 公告: each bulleted line is a notice (OCR may drop the bullets).
+            out.extend(_Piece(notice_draft(_text(item)), page_no, [(index, ln, w, h) for ln in item])
+                       for item in _bulleted([ln for p in paras for ln in p]))
+            continue
         used: list[tuple[int, TextLine, float, float]] = []
         items = []
         for p, t, k, s in zip(paras, texts, kinds, small):
@@ -189,6 +194,17 @@ def _group_pieces(read: PageRead, index: int, page_no: str | None, w: float, h: 
             draft = replace(draft, subheadline=_text(g.sub.lines).lstrip("—-– ").strip() or None)
         out.append(_Piece(draft, page_no, used))
     return out
+
+
+def _bulleted(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines -> items, each starting at a bulleted line (all one item without bullets)."""
+    items: list[list[TextLine]] = []
+    for ln in lines:
+        if not items or ln.text.lstrip()[:1] in BULLETS:
+            items.append([ln])
+        else:
+            items[-1].append(ln)
+    return items
 
 
 def _is_advert(g: Group) -> bool:
