@@ -353,9 +353,9 @@ def test_chinese_errors_enter_to_check_and_character_count(page, app_url, tmp_pa
     page.wait_for_selector("#ingest-report table")
     report = page.locator("#ingest-report").inner_text()
     assert "扫描件.txt" in report and "是二进制文件，不是文本" in report and "binary" not in report
-    pdf = tmp_path / "版面.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    page.set_input_files("#upload-files input[type=file]", [str(pdf)])
+    doc = tmp_path / "版面.docx"
+    doc.write_bytes(b"PK\x03\x04")
+    page.set_input_files("#upload-files input[type=file]", [str(doc)])
     page.wait_for_selector("#ingest-report:has-text('不支持的文件类型')")
     page.wait_for_timeout(300)
     assert "Invalid" not in page.locator("body").inner_text()
