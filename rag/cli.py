@@ -104,8 +104,11 @@ def format_answer(answer) -> str:
     lines = [answer.text]
     if answer.notice:
         lines.append(f"注意：{answer.notice}")
+    from .ingest.regions import DOUBT_BELOW
+
     for c in answer.citations:
-        lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
+        doubt = f"（识别存疑，置信度 {c.confidence:.2f}）" if c.confidence is not None and c.confidence < DOUBT_BELOW else ""
+        lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”{doubt}")
     return "\n".join(lines)
 
 

@@ -234,3 +234,22 @@ def test_the_page_panel_shows_the_quote_on_its_cached_page(typeset, tmp_path):
     from dataclasses import replace
 
     assert page_panel(replace(text_only, regions=()), None, cache) == ""
+
+
+def test_citation_cards_link_to_the_page_and_flag_doubtful_ocr():
+    from rag.cli import format_answer
+    from rag.records import Answer, Citation
+    from ui.render import Source, citation_card
+
+    def card(confidence):
+        c = Citation(1, "abc", "abc#0", "标题", "2024-05-01", False, "24001", "02", "引文。", 10, 13,
+                     confidence=confidence)
+        return c, citation_card(Source(c), "cite-1")
+
+    c, doubtful = card(0.62)
+    assert "识别存疑" in doubtful and "view=page" in doubtful and 'data-view="page"' in doubtful
+    assert "识别存疑" in format_answer(Answer("问", "答[1]。", False, (c,)))
+    _, sure = card(0.98)
+    assert "view=page" in sure and "识别存疑" not in sure
+    _, text = card(None)  # from a text file: no page to show
+    assert "view=page" not in text and "识别存疑" not in text
