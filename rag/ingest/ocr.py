@@ -23,7 +23,7 @@ from .layout import TextLine
 
 OCR_DPI = 150
 #: Part of the cache key: results of another engine or resolution are not reused.
-ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v4"
+ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v5"
 
 _ENGINE = None
 
@@ -92,7 +92,10 @@ def _to_lines(quad, text: str, score: float, words) -> list[TextLine]:
             start = i
     pieces.append((start, len(text)))
     out = []
-    size = _pitch(text, lefts) or _em_size(text, lefts[0], rights[-1]) or height
+    # Two estimates, each too large in its own case: the pitch of Chinese characters
+    # next to digits (recogniser positions drift there), the width in ems of a spaced line.
+    sizes = [v for v in (_pitch(text, lefts), _em_size(text, lefts[0], rights[-1])) if v]
+    size = min(sizes) if sizes else height
     for a, b in pieces:
         wy = [p[1] for w in words[a:b] for p in w]
         piece_box = (lefts[a], min(min(wy), box[1]) if pieces[1:] else box[1], rights[b - 1], box[3])
