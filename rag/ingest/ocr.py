@@ -23,7 +23,7 @@ from .layout import TextLine
 
 OCR_DPI = 150
 #: Part of the cache key: results of another engine or resolution are not reused.
-ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v5"
+ENGINE_ID = f"rapidocr_onnxruntime-1.4.4-ppocrv4-{OCR_DPI}dpi-v3"
 
 _ENGINE = None
 
@@ -92,22 +92,12 @@ def _to_lines(quad, text: str, score: float, words) -> list[TextLine]:
             start = i
     pieces.append((start, len(text)))
     out = []
-    # Two estimates, each too large in its own case: the pitch of Chinese characters
-    # next to digits (recogniser positions drift there), the width in ems of a spaced line.
-    sizes = [v for v in (_pitch(text, lefts), _em_size(text, lefts[0], rights[-1])) if v]
-    size = min(sizes) if sizes else height
+    size = _pitch(text, lefts) or height
     for a, b in pieces:
         wy = [p[1] for w in words[a:b] for p in w]
         piece_box = (lefts[a], min(min(wy), box[1]) if pieces[1:] else box[1], rights[b - 1], box[3])
         out.append(TextLine(text[a:b], piece_box, size, False, score, tuple(lefts[a:b]) + (rights[b - 1],)))
     return out
-
-
-def _em_size(text: str, x0: float, x1: float) -> float | None:
-    """A short line's type size from its width: CJK characters and full-width
-    punctuation are one em wide, Latin letters, digits and ASCII punctuation about half."""
-    ems = sum(1.0 if ord(c) >= 0x2E80 else 0.5 for c in text if not c.isspace())
-    return (x1 - x0) / ems if ems >= 1.5 else None
 
 
 def _pitch(text: str, lefts: list[float]) -> float | None:
