@@ -33,7 +33,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest.indexer import IngestReport
 
     date = validate_date(args.date) if args.date else None
-    settings = _settings(args)
+    settings = _settings(args, ocr_mode=args.ocr)
     try:
         report = ingest(args.paths, settings, date=date, progress=not args.json and sys.stderr.isatty(),
                         on_wait=lambda message: print(f"rag: {message}", file=sys.stderr, flush=True))
@@ -143,8 +143,11 @@ def format_answer(answer) -> str:
     lines = [answer.text]
     if answer.notice:
         lines.append(f"注意：{answer.notice}")
+    from .ingest.regions import DOUBT_BELOW
+
     for c in answer.citations:
-        lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”")
+        doubt = f"（识别存疑，置信度 {c.confidence:.2f}）" if c.confidence is not None and c.confidence < DOUBT_BELOW else ""
+        lines.append(f"[{c.n}] {format_reference(c)}\n    “{c.quote}”{doubt}")
     return "\n".join(lines)
 
 
@@ -276,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_index(sub.add_parser("ingest", help="add issue files, folders or JSONL to the index"))
     sp.add_argument("paths", nargs="+")
     sp.add_argument("--date", help="publication date YYYY-MM-DD for issues that print none")
+    sp.add_argument("--ocr", choices=["auto", "always", "never"],
+                    help="PDF pages and images: OCR pages without a sound text layer (auto, the default), "
+                         "every page, or none (or $RAG_OCR_MODE)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_ingest)
 
@@ -343,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="use only the first N articles")
     sp.add_argument("--queries", type=int, default=300)
     sp.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
-    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,serve,follow,writers,kill,check,api,all (query: against --index, built; writers, kill, check and api are not in all)")
+    sp.add_argument("--what", default="all", help="comma list: parse,sample,scale,query,ann,serve,follow,writers,kill,check,api,pages,all (query: against --index, built; writers, kill, check, api and pages are not in all)")
     sp.set_defaults(func=cmd_bench)
     return p
 

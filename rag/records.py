@@ -33,11 +33,18 @@ class Article:
     continuations: tuple[str, ...] = ()  # e.g. "下转02版"
     kind: str = "article"  # "article" | "notice"
     headline_derived: bool = False  # headline made from the text, not printed
+    # Where the body sits on its pages (PDFs and scans only): one run per line,
+    # (start, end, page index, x0, y0, x1, y1 as fractions of the page, OCR confidence).
+    regions: tuple[tuple, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["captions"] = list(self.captions)
         d["continuations"] = list(self.continuations)
+        if self.regions:
+            d["regions"] = [list(r) for r in self.regions]
+        else:
+            del d["regions"]  # text issues: nothing to store
         return d
 
     @classmethod
@@ -45,6 +52,7 @@ class Article:
         d = dict(d)
         d["captions"] = tuple(d.get("captions") or ())
         d["continuations"] = tuple(d.get("continuations") or ())
+        d["regions"] = tuple(tuple(r) for r in d.get("regions") or ())
         return cls(**d)
 
 
@@ -118,6 +126,8 @@ class Citation:
     start: int = 0  # offsets of the quote in Article.body
     end: int = 0
     byline: str | None = None  # the article's, for the reference
+    # Scanned pages only: the lowest OCR confidence of the lines the quote spans.
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from .answer.cite import format_reference
@@ -133,6 +143,7 @@ class Citation:
             "page": self.page,
             "quote": self.quote,
             "reference": format_reference(self),
+            "confidence": self.confidence,
         }
 
 

@@ -18,6 +18,7 @@ EMBED_BACKENDS = ("onnx-int8", "torch")
 INDEX_KINDS = ("auto", "flat", "hnsw")
 #: Which extractive reader answers: "auto" takes the span reader when validation chose it.
 READERS = ("auto", "feature", "neural")
+OCR_MODES = ("auto", "always", "never")
 
 
 def _default_cache() -> Path:
@@ -66,9 +67,14 @@ class Settings:
     # A second ingest into the same index waits this long for the first, then fails.
     index_lock_timeout_s: float = 1800.0
 
+    # PDFs and page images: OCR pages whose text layer is empty or garbage ("auto"),
+    # every page ("always") or none ("never"); pages past pdf_max_pages are not read.
+    ocr_mode: str = "auto"
+    pdf_max_pages: int = 100
+
     def __post_init__(self) -> None:
         positive = ("embed_batch_size", "chunk_max_tokens", "top_k", "candidates",
-                    "rrf_k", "llm_context_tokens", "upload_max_mb")
+                    "rrf_k", "llm_context_tokens", "upload_max_mb", "pdf_max_pages")
         for name in positive:
             value = getattr(self, name)
             if value <= 0:
@@ -85,6 +91,8 @@ class Settings:
                 f"got {self.retrieval_mode!r}")
         if self.reader not in READERS:
             raise SettingsError(f"reader must be one of {', '.join(READERS)}, got {self.reader!r}")
+        if self.ocr_mode not in OCR_MODES:
+            raise SettingsError(f"ocr_mode must be one of {', '.join(OCR_MODES)}, got {self.ocr_mode!r}")
         if self.index_kind not in INDEX_KINDS:
             raise SettingsError(f"index_kind must be one of {', '.join(INDEX_KINDS)}, got {self.index_kind!r}")
         if self.embed_backend not in EMBED_BACKENDS:

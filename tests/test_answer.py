@@ -84,7 +84,8 @@ def test_answer_json_follows_the_interface(planted):
     assert d["verified"] is None and d["notice"] is None  # the extractive answer
     assert d["lead"] is None or d["answer"].startswith(d["lead"])
     assert set(d["citations"][0]) == {"n", "article_id", "chunk_id", "headline", "date",
-                                      "date_inferred", "issue", "page", "quote", "reference"}
+                                      "date_inferred", "issue", "page", "quote", "reference", "confidence"}
+    assert d["citations"][0]["confidence"] is None  # OCR confidence: a text issue has none
     assert d["id"] == "p01" and d["citations"][0]["issue"] == "24001"
     assert d["citations"][0]["reference"] == "林海. 第三届青松茶文化节开幕[N]. 株洲日报, 2024-05-16."
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}

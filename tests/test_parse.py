@@ -400,9 +400,9 @@ def test_missing_file(tmp_path):
 
 
 def test_unknown_extension(tmp_path):
-    p = tmp_path / "issue.pdf"
-    p.write_bytes(b"%PDF-1.4")
-    with pytest.raises(InputError, match="unknown file type '.pdf'"):
+    p = tmp_path / "issue.docx"
+    p.write_bytes(b"PK\x03\x04")
+    with pytest.raises(InputError, match="unknown file type '.docx'"):
         parse_file(p)
 
 
@@ -530,11 +530,11 @@ def test_derive_title():
 def test_iter_files(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for name in ["b/2.md", "a.txt", "b/1.jsonl.gz", "c.jsonl", ".secret.txt", ".hidden/x.txt", "notes.pdf"]:
+    for name in ["b/2.md", "a.txt", "b/1.jsonl.gz", "c.jsonl", ".secret.txt", ".hidden/x.txt", "notes.docx"]:
         (tmp_path / name).write_text("x", encoding="utf-8")
     found = iter_files([tmp_path])
     assert [f.relative_to(tmp_path).as_posix() for f in found] == ["a.txt", "b/1.jsonl.gz", "b/2.md", "c.jsonl"]
-    named = tmp_path / "notes.pdf"
+    named = tmp_path / "notes.docx"
     assert iter_files([named, tmp_path / "a.txt", named]) == [named, tmp_path / "a.txt"]
 
 

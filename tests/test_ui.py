@@ -224,8 +224,8 @@ def test_upload_ingests_rejects_and_reloads(ui_index_copy, tmp_path):
     h = Handlers(Engine(Assistant.open(settings), settings), settings)
     issue = tmp_path / "issue.md"
     issue.write_text(UPLOAD_ISSUE, encoding="utf-8")
-    bad = tmp_path / "scan.pdf"
-    bad.write_bytes(b"%PDF-1.4")
+    bad = tmp_path / "scan.docx"
+    bad.write_bytes(b"PK\x03\x04")
     steps = []
     report, issues, header = h.upload([str(issue), str(bad)], "", lambda p, desc=None: steps.append(p))
     assert "已导入" in report and "已拒绝" in report and "不支持的文件类型" in report
@@ -382,5 +382,5 @@ def test_upload_errors_are_in_chinese(tmp_path, handlers):
     assert zh_file_error("a.txt: binary file, not text", "a.txt") == "是二进制文件，不是文本"
     assert zh_file_error("b.jsonl:3: invalid JSON: Expecting value at column 1; b.jsonl:5: missing or empty \"text\"",
                          "b.jsonl") == "第 3 行：不是有效的 JSON（第 1 列：Expecting value）；第 5 行：缺少 text 字段，或它是空的"
-    assert "不支持的文件类型“.pdf”" in handlers.check_files([str(tmp_path / "版面.pdf"), str(tmp_path / "a.md")])
+    assert "不支持的文件类型“.docx”" in handlers.check_files([str(tmp_path / "版面.docx"), str(tmp_path / "a.md")])
     assert handlers.check_files([str(tmp_path / "a.md")]) == ""

@@ -1,6 +1,7 @@
 """The chat UI in a real headless Chromium: answers, cards, escaping, and no outside requests."""
 
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,13 +33,20 @@ def require_browser() -> None:
 @pytest.fixture(scope="module")
 def app_url(request):
     require_browser()
-    from rag.pipeline import Assistant
-    from ui.app import build_app, launch_options
-
     # The bundled corpus and the planted issue, indexed with the default model (conftest.py):
     # this module's own copy, which the upload test adds to. Built after the checks above,
     # so a machine without Chromium skips at once.
     settings = request.getfixturevalue("ui_settings")
+    with served(settings) as url:
+        yield url
+
+
+@contextmanager
+def served(settings):
+    """The app over ``settings``' index on a free local port; yields its address."""
+    from rag.pipeline import Assistant
+    from ui.app import build_app, launch_options
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -350,9 +358,9 @@ def test_chinese_errors_enter_to_check_and_character_count(page, app_url, tmp_pa
     page.wait_for_selector("#ingest-report table")
     report = page.locator("#ingest-report").inner_text()
     assert "扫描件.txt" in report and "是二进制文件，不是文本" in report and "binary" not in report
-    pdf = tmp_path / "版面.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    page.set_input_files("#upload-files input[type=file]", [str(pdf)])
+    doc = tmp_path / "版面.docx"
+    doc.write_bytes(b"PK\x03\x04")
+    page.set_input_files("#upload-files input[type=file]", [str(doc)])
     page.wait_for_selector("#ingest-report:has-text('不支持的文件类型')")
     page.wait_for_timeout(300)
     assert "Invalid" not in page.locator("body").inner_text()

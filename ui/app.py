@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from rag.ingest.parse import ISSUE_SUFFIXES, JSONL_SUFFIXES
+from rag.ingest.pdfpages import PAGE_SUFFIXES
 from rag.settings import RETRIEVAL_MODES
 
 from .article import article_html
@@ -111,7 +112,7 @@ def _wire_articles(gr, h: Handlers, tabs, article, sources) -> None:
     """Article links in any of ``sources`` open the article view."""
     def open_clicked(evt: gr.EventData):
         span = parse_span(getattr(evt, "span", ""))
-        return h.article(getattr(evt, "article", ""), span), gr.Tabs(selected="article")
+        return h.article(getattr(evt, "article", ""), span, getattr(evt, "view", "")), gr.Tabs(selected="article")
 
     for component in sources:
         component.click(open_clicked, None, [article, tabs], api_visibility="private", queue=False)
@@ -129,7 +130,7 @@ def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
         turns = load_turns(saved)
         opened = selected = gr.skip()
         if params.get("article"):
-            opened = h.article(params["article"], parse_span(params.get("hl")))
+            opened = h.article(params["article"], parse_span(params.get("hl")), params.get("view"))
             selected = gr.Tabs(selected="article")
         return conversation_html(turns), sources_html(turns), turns, opened, selected, params.get("q", "")
 
@@ -276,6 +277,7 @@ def _archive_tab(gr, h: Handlers, settings, header):
             limit = f"单个文件不超过 {settings.upload_max_mb} MB"
             if settings.allow_upload:
                 gr.HTML(f'<div class="upload-note">支持 {"、".join(ISSUE_SUFFIXES)}（整期报纸）和 {"、".join(JSONL_SUFFIXES)}（档案导出，每行一篇），'
+                        f'{"、".join(PAGE_SUFFIXES)}（数字报版面 PDF 或扫描图片，无文字层的页面自动识别），'
                         f'{esc(limit)}。增量导入：已收录的文件不会重复收录。</div>')
                 # No file_types: Gradio's own check would refuse in English; check_files says why in Chinese.
                 files = gr.File(label="报纸文件", file_count="multiple", elem_id="upload-files")

@@ -48,7 +48,7 @@ def _body_html(body: str, span: tuple[int, int] | None) -> str:
 
 
 def article_html(article: Article | None, others: Iterable[Article] = (),
-                 span: tuple[int, int] | None = None, wanted: str | None = None) -> str:
+                 span: tuple[int, int] | None = None, wanted: str | None = None, panel: str = "") -> str:
     """The whole article: headline, sub-headline, byline, date/期号/版次, body, and its issue."""
     if article is None:
         return ('<div class="article-empty">'
@@ -85,12 +85,16 @@ def article_html(article: Article | None, others: Iterable[Article] = (),
     # The head stays in view (CSS sticky) while the marked passage is scrolled to.
     return (f'<article class="article-view" data-article="{esc(article.id)}">'
             f'<header class="article-head">{"".join(head)}</header>{actions}'
-            f'<div class="article-body">{_body_html(body, span)}</div></article>{siblings}')
+            f'{panel}<div class="article-body">{_body_html(body, span)}</div></article>{siblings}')
 
 
 def open_article(articles: Mapping[str, Article], article_id: str | None,
-                 span: tuple[int, int] | None = None) -> str:
-    """The article view for an id (a message when no such article is indexed)."""
+                 span: tuple[int, int] | None = None, page_panel=None) -> str:
+    """The article view for an id (a message when no such article is indexed);
+    ``page_panel(article, span)`` gives its 版面 panel."""
     article = articles.get(article_id or "")
     others = same_issue(article, articles.values()) if article else ()
-    return article_html(article, others, span, wanted=article_id)
+    if article and span and not (0 <= span[0] < span[1] <= len(article.body)):
+        span = None
+    panel = page_panel(article, span) if article and page_panel else ""
+    return article_html(article, others, span, wanted=article_id, panel=panel)

@@ -58,6 +58,22 @@ _ZH_REASONS = (
     (re.compile(r"^the draft has ([\d,]+) characters; at most ([\d,]+) are checked at once$"),
      r"稿件有 \1 字，一次最多核查 \2 字，请分段核查"),
     (re.compile(r"^not a readable \.docx file \((.*)\)$"), "不是可以读取的 .docx 文件"),
+    # PDFs and page images (rag/ingest/pdfpages.py, parse_pages.py).
+    (re.compile(r"^encrypted PDF \(password protected\): cannot be read$"), "PDF 已加密（有密码），无法读取"),
+    (re.compile(r"^damaged or truncated PDF \((.*)\)$"), r"PDF 已损坏或不完整（\1）"),
+    (re.compile(r"^the PDF has no pages$"), "PDF 没有页面"),
+    (re.compile(r"^no articles found on any page$"), "所有页面都没有找到文章"),
+    (re.compile(r"^pages (\d+)–(\d+) not read: more than (\d+) pages is not a newspaper issue$"),
+     r"第 \1–\2 页未读取：超过 \3 页，不像一期报纸"),
+    (re.compile(r"^page (\d+): no text layer .*$"), r"第 \1 页：没有文字层（扫描件需要文字识别）"),
+    (re.compile(r"^page (\d+): the text layer is mojibake \(use --ocr auto\)$"), r"第 \1 页：文字层是乱码"),
+    (re.compile(r"^page (\d+): (?:the text layer is mojibake and )?OCR found no newspaper text \((\d+) .*$"),
+     r"第 \1 页：识别不出报纸文字（只认出 \2 个汉字，可能是照片或空白页）"),
+    (re.compile(r"^page (\d+): image too small to read \((\S+) px, .* (\d+) px\)$"),
+     r"第 \1 页：图片太小，无法识别（\2 像素，短边至少要 \3 像素）"),
+    (re.compile(r"^page (\d+): not a readable image \((.*)\)$"), r"第 \1 页：无法读取图片（\2）"),
+    (re.compile(r"^page (\d+): an image can only be read by OCR .*$"), r"第 \1 页：图片只能靠文字识别读取（已关闭识别）"),
+    (re.compile(r"^page (\d+): cannot be read \((.*)\)$"), r"第 \1 页：无法读取（\2）"),
 )
 
 
@@ -282,9 +298,17 @@ class Handlers:
 
     # -- article view -----------------------------------------------------------
 
-    def article(self, article_id: str | None, span: tuple[int, int] | None = None) -> str:
-        """The whole article with ``span`` of its body marked, and the rest of its issue."""
-        return open_article(self.engine.assistant.index.articles, (article_id or "").strip(), span)
+    def article(self, article_id: str | None, span: tuple[int, int] | None = None, view: str | None = None) -> str:
+        """The whole article with ``span`` of its body marked, and the rest of its issue;
+        ``view="page"`` opens its 版面 panel."""
+        from rag.ingest.indexer import cache_dir
+
+        from .pagepanel import page_panel
+
+        def panel(article, marked):
+            return page_panel(article, marked, cache_dir(self.settings), opened=view == "page")
+
+        return open_article(self.engine.assistant.index.articles, (article_id or "").strip(), span, panel)
 
     # -- archive ----------------------------------------------------------------
 

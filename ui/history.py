@@ -54,7 +54,8 @@ def _turn(d: dict) -> Turn:
 def _citation(d: dict) -> Citation:
     # Numbers reach the page unescaped (anchors, data attributes), so they must be numbers.
     ints = {"n", "start", "end"}
-    values = {k: (int(v) if k in ints else bool(v) if k == "date_inferred" else _text(v))
+    values = {k: (int(v) if k in ints else bool(v) if k == "date_inferred"
+                  else _number(v) if k == "confidence" else _text(v))
               for k, v in d.items() if k in _CITATION_FIELDS}
     return Citation(**values)
 

@@ -1,4 +1,4 @@
-"""Addresses inside the app: ``?article=ID[&hl=START-END]`` and ``?q=问题``, and links to them."""
+"""Addresses inside the app: ``?article=ID[&hl=START-END][&view=page]`` and ``?q=问题``, and links to them."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def article_url(article_id: str, start: int | None = None, end: int | None = None) -> str:
-    """The app's address for an article (``?article=ID``, with the marked span if any)."""
+def article_url(article_id: str, start: int | None = None, end: int | None = None,
+                view: str | None = None) -> str:
+    """The app's address for an article (``?article=ID``, with the marked span if any;
+    ``view="page"`` opens it on its printed page)."""
     params = {"article": article_id}
     if start is not None and end is not None and end > start:
         params["hl"] = f"{start}-{end}"
+    if view:
+        params["view"] = view
     return "?" + urlencode(params)
 
 
@@ -29,10 +33,11 @@ def parse_span(text: str | None) -> tuple[int, int] | None:
 
 
 def article_link(article_id: str, label: str, start: int | None = None, end: int | None = None,
-                 cls: str = "article-link") -> str:
+                 cls: str = "article-link", view: str | None = None) -> str:
     """A link that opens the article view in the app (and works as a plain URL)."""
     span = f' data-start="{start}" data-end="{end}"' if start is not None and end is not None else ""
-    return (f'<a class="{esc(cls)}" href="{esc(article_url(article_id, start, end))}" '
+    span += f' data-view="{esc(view)}"' if view else ""
+    return (f'<a class="{esc(cls)}" href="{esc(article_url(article_id, start, end, view))}" '
             f'data-article="{esc(article_id)}"{span}>{esc(label)}</a>')
 
 

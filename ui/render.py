@@ -151,7 +151,7 @@ def citation_card(source: Source, anchor: str) -> str:
     return (
         f'<div class="cite-card" id="{esc(anchor)}" tabindex="-1">'
         f'<div class="card-head"><span class="cite-n">[{c.n}]</span>{title}</div>'
-        + meta_html(c.date, c.date_inferred, c.issue, c.page)
+        + meta_html(c.date, c.date_inferred, c.issue, c.page) + page_note(c)
         + f'<blockquote class="card-context">{esc_lines(source.before)}'
         f'<mark>{esc_lines(c.quote)}</mark>{esc_lines(source.after)}</blockquote>'
         f'<div class="card-actions"><button type="button" class="copy-ref" data-copy="{esc(quoted_reference(c))}" '
@@ -159,6 +159,20 @@ def citation_card(source: Source, anchor: str) -> str:
         f'<span class="ref-text">{esc(reference)}</span></div>'
         "</div>"
     )
+
+
+def page_note(c: Citation) -> str:
+    """For a quote from a PDF or a scan: a link to it on its page, and 识别存疑 when the
+    OCR was unsure of a line it spans (its lowest confidence, ``confidence``, is known
+    only for pages)."""
+    from rag.ingest.regions import DOUBT_BELOW
+
+    if c.confidence is None:
+        return ""
+    link = article_link(c.article_id, "在版面上查看", c.start, c.end, cls="article-link page-link", view="page")
+    doubt = (f'<span class="ocr-doubt" title="识别置信度 {c.confidence:.2f}">识别存疑</span>'
+             if c.confidence < DOUBT_BELOW else "")
+    return f'<div class="card-page">{link}{doubt}</div>'
 
 
 def anchor_id(prefix: str, n: int) -> str:

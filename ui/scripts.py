@@ -23,8 +23,9 @@ if (!element.dataset.zzBound) {
       ev.preventDefault();
       const params = new URLSearchParams({article: art.dataset.article});
       if (art.dataset.start) params.set("hl", art.dataset.start + "-" + art.dataset.end);
+      if (art.dataset.view) params.set("view", art.dataset.view);
       history.replaceState(null, "", "?" + params.toString());
-      trigger("click", {article: art.dataset.article, span: params.get("hl") || ""});
+      trigger("click", {article: art.dataset.article, span: params.get("hl") || "", view: art.dataset.view || ""});
       return;
     }
     const link = ev.target.closest("a.cite-link");

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .reader import Reading
 from ..records import Citation, Hit
+from ..ingest.regions import quote_confidence
 from ..ingest.sentences import SENTENCE_END_RE
 
 #: A sentence shorter than this says too little alone; the next likely one joins it.
@@ -54,7 +55,8 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     a = hit.article
     return Citation(n=n, article_id=a.id, chunk_id=hit.chunk.id, headline=a.headline, date=a.date,
                     date_inferred=a.date_inferred, issue=a.issue, page=a.page,
-                    quote=a.body[start:end], start=start, end=end, byline=a.byline)
+                    quote=a.body[start:end], start=start, end=end, byline=a.byline,
+                    confidence=quote_confidence(a, start, end))
 
 
 #: A refusal quotes at most this many characters of the question.

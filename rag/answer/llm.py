@@ -14,6 +14,7 @@ from typing import Protocol
 
 from .cite import cited_numbers, drop_dangling, unsupported_claims
 from ..errors import GeneratorError
+from ..ingest.regions import quote_confidence
 from ..records import Answer, Citation, Hit
 from ..settings import Settings
 
@@ -224,7 +225,8 @@ def _citation(n: int, source: int, hit: Hit, answer: str) -> Citation:
     best = max(hit.chunk.sentences, key=lambda s: len(set(body[s[0]:s[1]]) & set(answer)))
     a = hit.article
     return Citation(n, a.id, hit.chunk.id, a.headline, a.date, a.date_inferred, a.issue, a.page,
-                    body[best[0]:best[1]], best[0], best[1], byline=a.byline)
+                    body[best[0]:best[1]], best[0], best[1], byline=a.byline,
+                    confidence=quote_confidence(a, best[0], best[1]))
 
 
 def answer_with_llm(generator: Generator, question: str, hits: Sequence[Hit], fallback: Answer,

@@ -2,7 +2,8 @@
 
 - ``evaluate``: run a question set through the assistant; ``metrics``: the scores.
 - ``report``: Markdown, TREC run files and plots of a run.
-- ``bench``, ``bench_safety``, ``bench_serve``: benchmarks that print numbers.
+- ``bench``, ``bench_safety``, ``bench_serve``, ``bench_pages``: benchmarks that print numbers.
+- ``newsprint``, ``scanlike``, ``pagescore``: typeset and 'scanned' test pages, and their scores.
 """
 
 from .. import lazy_exports

@@ -11,6 +11,7 @@ memory, startup, and an approximate-search projection to 1M chunks.
     rag bench --what writers,kill    concurrent ingests and kill -9 (rag/evaluation/bench_safety.py)
     rag bench --what check           claim splitting and draft-check speed (bench_check.py)
     rag bench --what api [--index D] POST /api/ask at concurrency 20 against `rag serve` (bench_api.py)
+    rag bench --what pages [--limit N]  typeset PDFs and N (2) scans read back: pages/min, CER, splits
 """
 
 from __future__ import annotations
@@ -337,6 +338,10 @@ def main(args) -> int:
         bench_check(settings, _row, _section)
     if what & {"ann", "all"}:
         bench_ann(n=args.limit or 1_000_000)
+    if "pages" in what:
+        from .bench_pages import bench_pages
+
+        bench_pages(_row, _section, scans=args.limit if args.limit is not None else 2)
     if what & {"writers", "kill"}:
         from .bench_safety import main as safety_main
 

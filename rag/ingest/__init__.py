@@ -5,6 +5,8 @@
 - ``dates``: printed issue dates, 期号 and 版次, and dates inferred from the text.
 - ``sentences`` and ``chunk``: Chinese sentence splitting with offsets; token-limited chunks.
 - ``indexer``: the ``rag ingest`` command's logic (incremental, locked, atomic).
+- ``pdfpages``, ``ocr``, ``layout`` + ``layout_groups``, ``parse_pages``, ``regions``: e-paper
+  PDFs and scanned pages read into articles that keep their place on the page.
 """
 
 from .. import lazy_exports
@@ -13,6 +15,8 @@ __all__, __getattr__ = lazy_exports(__name__, {
     "chunk": ("chunk_article", "chunk_articles"),
     "indexer": ("IngestReport", "file_hash", "ingest"),
     "parse": ("SUFFIXES", "ParsedFile", "find_inputs", "iter_files", "parse_file", "validate_date"),
+    "parse_pages": ("build_articles", "parse_pages", "read_header"),
+    "regions": ("DOUBT_BELOW", "quote_boxes", "quote_confidence"),
     "sentences": ("FULL_STOPS", "SENTENCE_END_RE", "SENTENCE_ENDS", "sentences", "split_sentences"),
     "textio": ("open_lines", "read_text"),
 })

@@ -162,6 +162,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
             continue
         meta = files_meta.get(key)
         if meta and meta["sha256"] == digest and meta.get("date_option") == date \
+                and meta.get("ocr_option", "auto") == settings.ocr_mode \
                 and all(i in articles for i in meta["articles"]):
             kept = [articles[i] for i in meta["articles"]]
             unchanged += len(kept)
@@ -169,7 +170,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                                       meta.get("date_inferred", False), meta.get("issue"), _summary(kept)))
             continue
         try:
-            parsed = parse(path, date=date)
+            parsed = parse(path, date=date, **_page_options(settings, digest, progress))
         except InputError as exc:
             reports.append(FileReport(str(path), "error", str(exc)))
             continue
@@ -183,7 +184,7 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                 added.append(article)
                 articles[article.id] = article
             holders.setdefault(article.id, set()).add(key)
-        files_meta[key] = {"sha256": digest, "date_option": date, "date": parsed.date,
+        files_meta[key] = {"sha256": digest, "date_option": date, "ocr_option": settings.ocr_mode, "date": parsed.date,
                            "date_inferred": parsed.date_inferred, "issue": parsed.issue,
                            "articles": [a.id for a in parsed.articles]}
         error = "; ".join(str(e) for e in parsed.errors[:20]) or None
@@ -229,6 +230,16 @@ def _chunks_on_disk(index_dir: Path) -> int:
         return int(json.loads((Path(index_dir) / "manifest.json").read_text("utf-8"))["n_chunks"])
     except (OSError, ValueError, KeyError, TypeError):
         return 0
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Beside the index, not in it (the index folder is swapped whole): OCR results, page images."""
+    return settings.index_dir.parent / f"{settings.index_dir.name}.cache"
+
+
+def _page_options(settings: Settings, digest: str, progress: bool) -> dict[str, Any]:
+    return {"ocr": settings.ocr_mode, "cache_dir": cache_dir(settings) / "ocr", "digest": digest,
+            "progress": progress, "max_pages": settings.pdf_max_pages}
 
 
 def _holders(files_meta: dict[str, dict[str, Any]]) -> dict[str, set[str]]:

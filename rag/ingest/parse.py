@@ -2,7 +2,8 @@
 
 ``.txt``/``.md`` files are newspaper issues (Markdown if they carry ``##``
 headlines, else a raw text dump); ``.jsonl``/``.jsonl.gz`` files are archive
-exports with one article per line.
+exports with one article per line; ``.pdf`` files and page images are read
+page by page (:mod:`.parse_pages`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from .parse_common import finalize
 from .parse_jsonl import parse_jsonl
 from .parse_markdown import looks_like_markdown, parse_markdown
 from .parse_raw import parse_raw
+from .pdfpages import PAGE_SUFFIXES
 from ..records import Article
 from .textio import path_problem, read_text_lines
 
 ISSUE_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-SUFFIXES = ISSUE_SUFFIXES + JSONL_SUFFIXES
+SUFFIXES = ISSUE_SUFFIXES + JSONL_SUFFIXES + PAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -81,16 +83,23 @@ def parse_issue_text(text: str, source: str, date: str | None = None) -> ParsedF
     return ParsedFile(source, tuple(articles), issue_date, inferred, issue)
 
 
-def parse_file(path: Path | str, date: str | None = None) -> ParsedFile:
+def parse_file(path: Path | str, date: str | None = None, **pages) -> ParsedFile:
     """Parse one input file into articles.
 
     Raises InputError when the file as a whole is unusable (missing,
     unreadable, empty, binary, undecodable, unknown extension, no
-    articles); bad lines of a JSONL file are returned in ``errors``.
+    articles); bad lines of a JSONL file and bad pages of a PDF are
+    returned in ``errors``. ``pages`` go to :func:`.parse_pages.parse_pages`
+    (``ocr``, ``cache_dir``, ``digest``, ``progress``).
     """
     path = Path(path)
     date = validate_date(date)
     suffix = _suffix(path)
+    if suffix in PAGE_SUFFIXES:
+        from .parse_pages import parse_pages
+
+        articles, issue_date, inferred, issue, errors, _ = parse_pages(path, date, **pages)
+        return ParsedFile(str(path), tuple(articles), issue_date, inferred, issue, tuple(errors))
     if suffix in JSONL_SUFFIXES:
         articles, errors = parse_jsonl(path, date)
         if not articles and not errors:

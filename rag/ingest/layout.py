@@ -1,0 +1,271 @@
+"""Newspaper page layout from positioned text: lines, blocks, heads, articles.
+
+Works on boxes only (page units, y growing downwards), so the text layer of a
+PDF and the lines an OCR engine returns go through the same steps:
+
+1. characters -> lines (:func:`chars_to_lines`; OCR gives lines directly);
+2. lines -> blocks: lines of one size stacked in one column (:func:`make_blocks`);
+3. the body size is the size most characters have; a short block set clearly
+   larger is a head, and the heads stacked over one another are one head
+   cluster: the largest is the headline, the one above it the kicker (引题),
+   the one below it the sub-headline;
+4. page furniture (masthead, folio) is the run of lines above the first
+   article that names the date, 期号 or 版次;
+5. every other block belongs to the nearest head cluster above it that spans
+   its column; blocks under no head form headless groups (a continuation);
+6. an article's blocks are read column by column, left to right.
+
+Steps 1-2 and paragraphs live here; 3-6 in :mod:`.layout_groups`.
+
+Only geometry and the relative sizes on the page itself are used, never a
+fixed font size or column count, so pages typeset otherwise still read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+#: A head is set at least this much larger than the body text (headlines 1.3-4x, kickers
+#: and sub-headlines 1.2-1.4x; OCR measures sizes a few per cent short for the larger type).
+HEAD_RATIO = 1.2
+#: Text smaller than this share of the body size is a caption or furniture.
+SMALL_RATIO = 0.9
+#: Same size within this ratio: one block.
+SIZE_TOLERANCE = 1.15
+
+
+@dataclass(frozen=True)
+class Char:
+    """One character of a text layer: its text, box and font size."""
+
+    text: str
+    box: Box
+    size: float
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text on a page; ``xs`` are character left edges plus the right end."""
+
+    text: str
+    box: Box
+    size: float
+    bold: bool = False
+    conf: float = 1.0
+    xs: tuple[float, ...] = ()
+
+    def span_x(self, i: int, j: int) -> tuple[float, float]:
+        """Horizontal extent of characters ``i:j`` (estimated when positions are unknown)."""
+        n = len(self.text)
+        if len(self.xs) == n + 1 and n:
+            return self.xs[max(0, min(i, n))], self.xs[max(0, min(j, n))]
+        x0, _, x1, _ = self.box
+        w = (x1 - x0) / max(n, 1)
+        return x0 + w * i, x0 + w * j
+
+
+@dataclass
+class Block:
+    """Lines of one size stacked in one column."""
+
+    lines: list[TextLine]
+    kind: str = "body"  # body | head | small | furniture
+
+    @property
+    def box(self) -> Box:
+        xs0, ys0, xs1, ys1 = zip(*(ln.box for ln in self.lines))
+        return min(xs0), min(ys0), max(xs1), max(ys1)
+
+    @property
+    def size(self) -> float:
+        sizes = sorted(ln.size for ln in self.lines)
+        return sizes[len(sizes) // 2]
+
+    @property
+    def text(self) -> str:
+        return "".join(ln.text for ln in self.lines)
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Length of the overlap of two intervals (0 when apart)."""
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def chars_to_lines(chars: list[Char]) -> list[TextLine]:
+    """Characters -> lines: same baseline band, no gap wider than about one character.
+
+    A wider gap is a column gutter, even when the two runs share a baseline.
+    (A justified line can stretch a space wider than that; such a line is then
+    cut in two, and the pieces still join up as one paragraph of their block.)
+    """
+    chars = [c for c in chars if c.text and c.box[2] >= c.box[0]]
+    chars.sort(key=lambda c: ((c.box[1] + c.box[3]) / 2, c.box[0]))
+    # Baseline bands first (glyph boxes of one line differ a little in height),
+    # then each band read left to right and cut at gaps and size changes.
+    bands: list[list[Char]] = []
+    centre = 0.0
+    for c in chars:
+        cy = (c.box[1] + c.box[3]) / 2
+        if bands and abs(cy - centre) <= 0.3 * c.size:
+            bands[-1].append(c)
+            centre += (cy - centre) / len(bands[-1])
+        else:
+            bands.append([c])
+            centre = cy
+    rows: list[list[Char]] = []
+    for band in bands:
+        band.sort(key=lambda c: c.box[0])
+        row: list[Char] = []
+        for c in band:
+            last = row[-1] if row else None
+            if last is not None:
+                gap = c.box[0] - last.box[2]
+                same_glyph = abs(c.box[0] - last.box[0]) < 0.05 * c.size  # a ligature ("——")
+                size_ok = max(last.size, c.size) <= SIZE_TOLERANCE * min(last.size, c.size) + 0.01
+                if not (size_ok and (same_glyph or -0.3 * c.size <= gap <= 0.9 * c.size)):
+                    rows.append(row)
+                    row = []
+            if row or c.text.strip():  # spaces stay inside lines (headlines use them) but start none
+                row.append(c)
+        if row:
+            rows.append(row)
+    lines = []
+    for row in rows:
+        row.sort(key=lambda c: c.box[0])
+        while row and not row[-1].text.strip():
+            row.pop()
+        text = "".join(c.text for c in row)
+        box = (min(c.box[0] for c in row), min(c.box[1] for c in row),
+               max(c.box[2] for c in row), max(c.box[3] for c in row))
+        sizes = sorted(c.size for c in row)
+        xs = tuple(c.box[0] for c in row) + (row[-1].box[2],)
+        bold = sum(c.bold for c in row) > len(row) / 2
+        lines.append(TextLine(text, box, sizes[len(sizes) // 2], bold, 1.0, xs))
+    return lines
+
+
+def snap_sizes(lines: list[TextLine], low: float = 0.9, high: float = 1.17) -> list[TextLine]:
+    """OCR measures type sizes with some 10% of noise, which would cut columns into
+    blocks of "different" sizes: sizes near the body size become the body size.
+    (Kickers and headlines are 1.2x and more, captions 0.85x and less.) A short
+    line's size is a guess from few characters; its height, when that of the body
+    lines, settles it."""
+    body = body_size(lines)
+    heights = sorted(ln.box[3] - ln.box[1] for ln in lines if low * body <= ln.size <= high * body)
+    usual = heights[len(heights) // 2] if heights else 0.0
+
+    def near(ln: TextLine) -> bool:
+        if low * body <= ln.size <= high * body:
+            return True
+        h = ln.box[3] - ln.box[1]
+        return 0.85 * body <= ln.size <= 1.3 * body and 0.85 * usual <= h <= 1.15 * usual and len(ln.text) <= 8
+
+    return [TextLine(ln.text, ln.box, body, ln.bold, ln.conf, ln.xs) if ln.size != body and near(ln) else ln
+            for ln in lines]
+
+
+def body_size(lines: list[TextLine]) -> float:
+    """The size most characters are set in (the body text's)."""
+    weight: dict[float, int] = {}
+    for ln in lines:
+        key = round(ln.size * 2) / 2
+        weight[key] = weight.get(key, 0) + len(ln.text)
+    return max(weight.items(), key=lambda kv: (kv[1], -kv[0]))[0] if weight else 10.0
+
+
+def make_blocks(lines: list[TextLine]) -> list[Block]:
+    """Lines -> blocks: a line joins the block whose last line sits right above it,
+    in the same column (overlapping horizontally) and at the same size."""
+    blocks: list[Block] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1], ln.box[0])):
+        best, best_gap = None, None
+        for b in blocks:
+            last = b.lines[-1]
+            gap = ln.box[1] - last.box[3]
+            size = max(last.size, ln.size)
+            if not (-0.3 * size <= gap <= 0.9 * size):
+                continue
+            if max(last.size, ln.size) > SIZE_TOLERANCE * min(last.size, ln.size):
+                continue
+            # Against the block's width, not the last line's: an indented first
+            # line is followed by a short last one that only overlaps the block.
+            bx0, _, bx1, _ = b.box
+            width = min(bx1 - bx0, ln.box[2] - ln.box[0])
+            if overlap(bx0, bx1, ln.box[0], ln.box[2]) < 0.5 * width:
+                continue
+            if ln.box[0] < bx0 - 3 * size or ln.box[2] > bx1 + 3 * size:
+                continue
+            if best_gap is None or gap < best_gap:
+                best, best_gap = b, gap
+        if best is None:
+            blocks.append(Block([ln]))
+        else:
+            best.lines.append(ln)
+    return _rejoin_stretched(blocks)
+
+
+def _rejoin_stretched(blocks: list[Block]) -> list[Block]:
+    """A justified line can stretch a space wider than a gutter, so the line was cut
+    in two. A lone piece on the baseline of a line of a column, within that column's
+    width, is the rest of that line."""
+    out = list(blocks)
+    for piece in [b for b in blocks if len(b.lines) == 1]:
+        p = piece.lines[0]
+        for b in out:
+            if b is piece:
+                continue
+            bx0, _, bx1, _ = b.box
+            for k, ln in enumerate(b.lines):
+                same_row = overlap(ln.box[1], ln.box[3], p.box[1], p.box[3]) > 0.5 * (p.box[3] - p.box[1])
+                if not same_row or max(ln.size, p.size) > SIZE_TOLERANCE * min(ln.size, p.size):
+                    continue
+                if 0 <= p.box[0] - ln.box[2] <= 3 * p.size and p.box[2] <= bx1 + 0.5 * p.size:
+                    left, right = ln, p
+                elif 0 <= ln.box[0] - p.box[2] <= 3 * p.size and p.box[0] >= bx0 - 0.5 * p.size:
+                    left, right = p, ln
+                else:
+                    continue
+                xs = left.xs[:-1] + right.xs if left.xs and right.xs else ()
+                b.lines[k] = TextLine(left.text + right.text, (left.box[0], min(ln.box[1], p.box[1]), right.box[2],
+                                      max(ln.box[3], p.box[3])), ln.size, ln.bold, min(ln.conf, p.conf), xs)
+                out.remove(piece)
+                break
+            else:
+                continue
+            break
+    return out
+
+def paragraphs(blocks: list[Block]) -> list[list[TextLine]]:
+    """The lines of blocks read in order, cut into paragraphs: a line indented
+    from its block's left edge, or one after a line that stops short with a
+    sentence end, starts a paragraph; a column's first line goes on the
+    paragraph of the last column unless it is indented."""
+    from .parse_lines import is_terminal
+
+    out: list[list[TextLine]] = []
+    for b in blocks:
+        bx0, _, bx1, _ = b.box
+        for i, ln in enumerate(b.lines):
+            size = ln.size
+            indented = ln.box[0] > bx0 + 0.8 * size
+            prev = out[-1][-1] if out and out[-1] else None
+            short_end = prev is not None and prev.box[2] < bx1 - 1.5 * size and is_terminal(prev.text)
+            if i == 0 and b.kind != "body":
+                out.append([ln])
+                continue
+            if prev is None or indented or (i > 0 and short_end) or (i == 0 and out and out[-1] and
+                                                                     _kind_break(out[-1][-1], ln)):
+                out.append([ln])
+            else:
+                out[-1].append(ln)
+        if b.kind != "body":
+            out.append([])  # a caption or byline never runs on into the next block
+    return [p for p in out if p]
+
+
+def _kind_break(prev: TextLine, ln: TextLine) -> bool:
+    # A new column's first line continues the paragraph only at the same size.
+    return max(prev.size, ln.size) > SIZE_TOLERANCE * min(prev.size, ln.size)
