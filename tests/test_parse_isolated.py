@@ -44,9 +44,9 @@ def test_the_upload_parses_in_another_process(tmp_path, monkeypatch, fake_index)
     seen = []
     real = isolated.parse_isolated
 
-    def spy(path, date=None):
+    def spy(path, date=None, **pages):
         seen.append(path)
-        return real(path, date)
+        return real(path, date, **pages)
 
     settings = copy_index(fake_index.index_dir.parent, tmp_path / "idx", embed_model=FAKE_MODEL)
     monkeypatch.setattr(isolated, "parse_isolated", spy)
