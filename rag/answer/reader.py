@@ -92,8 +92,10 @@ def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarr
 
 def contradicts_period(q: QuestionView, unit: SentenceUnit) -> bool:
     """Asked about one period, the sentence and the text around it speak only of others
-    (asked 2024, the sentence says 截至2025年底): it does not answer the question."""
-    if q.period is None:
+    (asked 2024, the sentence says 截至2025年底): it does not answer the question. Only a
+    named year counts: 今年/去年 depend on when the question is asked, which an archive
+    question often does not mean (on validation, relative periods cost answers)."""
+    if q.period is None or q.period.relative:
         return False
     article = unit.hit.article
     around = article.body[max(0, unit.start - 80):unit.end + 40]
