@@ -85,26 +85,35 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise RagError("give a question, or --file QUESTIONS.jsonl")
     assistant = Assistant.open(_settings(args), use_llm=True if args.llm else (False if args.no_llm else None))
     if args.file:
-        failed = 0
-        for qid, question, error in _read_questions(Path(args.file)):
-            if error is not None:  # this line only: the others are answered
-                failed += 1
-                print(f"rag: {error}", file=sys.stderr)
-                if args.json:
-                    _print_json({"id": qid, "question": None, "error": str(error)})
-                continue
+        def one(qid, question):
             answer = assistant.ask(question, **search)
-            if args.json:
-                _print_json(answer.to_dict(qid))
-            else:
-                print(f"[{qid}] {question}\n{format_answer(answer)}\n")
-        return 1 if failed else 0
+            return answer.to_dict(qid), format_answer(answer)
+        return _each_line(args, "question", one)
     answer = assistant.ask(args.question, **search)
     if args.json:
         _print_json(answer.to_dict(args.id))
     else:
         print(format_answer(answer))
     return 0
+
+
+def _each_line(args: argparse.Namespace, field: str, one) -> int:
+    """Run ``one(id, text) -> (json object, plain text)`` on every good line of ``args.file``;
+    a bad line is an error in its place (the others still run) and makes the exit status 1."""
+    failed = 0
+    for rid, text, error in _read_questions(Path(args.file), field):
+        if error is not None:
+            failed += 1
+            print(f"rag: {error}", file=sys.stderr)
+            if args.json:
+                _print_json({"id": rid, field: None, "error": str(error)})
+            continue
+        obj, plain = one(rid, text)
+        if args.json:
+            _print_json(obj)
+        else:
+            print(f"[{rid}] {text}\n{plain}\n")
+    return 1 if failed else 0
 
 
 def _read_questions(path: Path, field: str = "question"):
@@ -158,20 +167,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise RagError("give a claim, or --file CLAIMS.jsonl")
     assistant = Assistant.open(_settings(args))
     if args.file:
-        failed = 0
-        for cid, claim, error in _read_questions(Path(args.file), "claim"):
-            if error is not None:  # this line only: the others are checked
-                failed += 1
-                print(f"rag: {error}", file=sys.stderr)
-                if args.json:
-                    _print_json({"id": cid, "claim": None, "error": str(error)})
-                continue
+        def one(cid, claim):
             verdict = assistant.verify(claim)
-            if args.json:
-                _print_json({"id": cid, **verdict.to_dict()})
-            else:
-                print(f"[{cid}] {claim}\n{verdict.explain()}\n")
-        return 1 if failed else 0
+            return {"id": cid, **verdict.to_dict()}, verdict.explain()
+        return _each_line(args, "claim", one)
     verdict = assistant.verify(args.claim)
     if args.json:
         _print_json(verdict.to_dict())
