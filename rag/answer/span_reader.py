@@ -15,7 +15,6 @@ that the passages answer the question.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -28,20 +27,13 @@ import numpy as np
 
 from .windows import PAD, Window, build_window, sentence_at, tokenize
 from ..errors import ModelLoadError
+from ..ingest.textio import file_hash as sha256_of
 from ..ingest.sentences import split_sentences
 
 META_FILE = "span-reader.json"
 WEIGHTS_FILE = "span-reader.safetensors"
 #: Windows read per question, around the sentences the sentence model ranks highest.
 WINDOWS = 4
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_meta(models_dir: Path) -> dict:

@@ -13,10 +13,10 @@ from .. import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
     "chunk": ("chunk_article", "chunk_articles"),
-    "indexer": ("IngestReport", "file_hash", "ingest"),
+    "indexer": ("IngestReport", "ingest"),
     "parse": ("SUFFIXES", "ParsedFile", "find_inputs", "iter_files", "parse_file", "validate_date"),
     "parse_pages": ("build_articles", "parse_pages", "read_header"),
     "regions": ("DOUBT_BELOW", "quote_boxes", "quote_confidence"),
     "sentences": ("FULL_STOPS", "SENTENCE_END_RE", "SENTENCE_ENDS", "sentences", "split_sentences"),
-    "textio": ("open_lines", "read_text"),
+    "textio": ("file_hash", "open_lines", "read_text"),
 })

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .chunk import chunk_articles
+from .textio import file_hash
 from ..embedding.embed import Embedder, embed_documents, make_embedder
 from ..errors import IndexMissing, IndexWriteError, InputError
 from ..search.index import FORMAT_VERSION, Index, clean_leftovers, empty_index, resolve_kind
@@ -74,13 +74,6 @@ def _fingerprint(settings: Settings) -> dict[str, Any]:
     return {"max_tokens": settings.chunk_max_tokens, "overlap": settings.chunk_overlap_sentences}
 
 
-def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _summary(articles: Sequence[Article]) -> tuple[dict[str, Any], ...]:

@@ -8,6 +8,7 @@ a bare ``UnicodeDecodeError`` or ``OSError``.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import gzip
 import re
 import zlib
@@ -25,6 +26,15 @@ _CONTROL_CHARS = re.compile("[" + re.escape("".join(map(chr, sorted(_CONTROL))))
 # (images and compressed data hold 10-40 %); below it, only the lines holding
 # them are lost. Measured over the whole file, never a head sample.
 _MAX_CONTROL_SHARE = 0.05
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def normalize_newlines(text: str) -> str:
