@@ -98,6 +98,68 @@ def test_a_pdf_issue_through_ingest_and_ask(typeset, tmp_path):
     assert answer.citations[0].to_dict()["confidence"] == 1.0  # a text layer is read, not recognised
 
 
+def _one_pdf_per_page(pdf: Path, folder: Path) -> list[Path]:
+    import pypdfium2 as pdfium
+
+    src = pdfium.PdfDocument(str(pdf))
+    out = []
+    try:
+        for i in range(len(src)):
+            doc = pdfium.PdfDocument.new()
+            doc.import_pages(src, [i])
+            out.append(folder / f"page-{i + 1:02d}.pdf")
+            doc.save(str(out[-1]))
+            doc.close()
+    finally:
+        src.close()
+    return out
+
+
+def test_a_jump_between_two_page_files_of_one_issue_becomes_one_article(typeset, tmp_path):
+    pdf, truth = typeset
+    folder = tmp_path / "epaper"
+    folder.mkdir()
+    first, second = _one_pdf_per_page(pdf, folder)
+    jumped = next(t for t in truth.articles if len(t.pages) == 2)
+
+    def joined(s):
+        index = Index.load(s.index_dir)
+        return index, [a for a in index.articles.values() if norm(a.headline) == norm(jumped.headline)]
+
+    # The whole folder at once.
+    s = _settings(tmp_path / "a")
+    assert ingest([folder], s, progress=False).ok
+    index, found = joined(s)
+    assert len(found) == 1 and cer(jumped.body, found[0].body) < 0.01
+    tail = [r for r in found[0].regions if len(r) > 8]
+    assert tail and {r[8] for r in tail} == {str(second)}  # the second half points at its own file
+    assert not any(norm(jumped.body[-30:]) in norm(a.body) for a in index.articles.values() if a is not found[0])
+
+    # Page by page, the second page first; then the first page changes (a re-export).
+    s = _settings(tmp_path / "b")
+    assert ingest([second], s, progress=False).ok
+    assert ingest([first], s, progress=False).ok
+    index, found = joined(s)
+    assert len(found) == 1 and cer(jumped.body, found[0].body) < 0.01
+    again = ingest([folder], s, progress=False)
+    assert again.articles_added == 0 and {f.status for f in again.files} == {"skipped"}
+    first.write_bytes(first.read_bytes() + b"\n% re-exported\n")
+    assert ingest([first], s, progress=False).ok
+    index, found = joined(s)
+    assert len(found) == 1 and cer(jumped.body, found[0].body) < 0.01
+    assert sum(len(a.body) for a in index.articles.values()) == sum(
+        len(a.body) for a in joined(_settings(tmp_path / "a"))[0].articles.values())
+
+    # The 版面 panel of a quote from the second half opens the second file's page.
+    from ui.pagepanel import page_panel, quote_place
+
+    article = found[0]
+    start = len(article.body) - 20
+    assert quote_place(article, start, len(article.body))[0] == str(second)
+    html = page_panel(article, (start, len(article.body)), tmp_path / "cache", opened=True)
+    assert "page-hl" in html and "版面图片不可用" not in html
+
+
 def test_a_scanned_page_through_ocr_with_confidence_and_a_cache(small_scan, tmp_path, monkeypatch):
     png, truth, angle = small_scan
     assert abs(angle) > 0.1  # the scan is askew

@@ -14,7 +14,7 @@ import base64
 import hashlib
 from pathlib import Path
 
-from rag.ingest.regions import DOUBT_BELOW, quote_boxes, quote_confidence
+from rag.ingest.regions import DOUBT_BELOW, quote_boxes, quote_confidence, quote_place, run_source
 from rag.records import Article
 
 from .links import esc
@@ -62,15 +62,17 @@ def page_panel(article: Article, span: tuple[int, int] | None, cache: Path, open
     """The 版面 panel of ``article`` (empty for articles from text files)."""
     if not article.regions:
         return ""
-    quote = quote_boxes(article, *span) if span else []
-    page = quote[0][0] if quote else article.regions[0][2]
+    place = quote_place(article, *span) if span else None
+    source, page = place or (run_source(article, article.regions[0]), article.regions[0][2])
+    quote = quote_boxes(article, *span, source=source) if span else []
     title = f"版面 · 第{esc(article.page)}版" if article.page else "版面"
     try:
-        data = base64.b64encode(page_image(article.source, page, cache).read_bytes()).decode()
+        data = base64.b64encode(page_image(source, page, cache).read_bytes()).decode()
     except Exception as exc:  # a moved or deleted source file: say so, keep the text view
-        body = f'<div class="page-missing">版面图片不可用：{esc(type(exc).__name__)}（原文件 {esc(article.source)}）</div>'
+        body = f'<div class="page-missing">版面图片不可用：{esc(type(exc).__name__)}（原文件 {esc(source)}）</div>'
     else:
-        lines = "".join(_box((r[2], *r[3:7]), "page-line") for r in article.regions if r[2] == page)
+        lines = "".join(_box((r[2], *r[3:7]), "page-line") for r in article.regions
+                        if r[2] == page and run_source(article, r) == source)
         marks = "".join(_box(b, "page-hl") for b in quote if b[0] == page)
         zoom = "".join(f'<input type="radio" name="page-zoom" id="page-zoom-{z}" value="{z}"'
                        f'{" checked" if z == "100" else ""}><label for="page-zoom-{z}">{label}</label>'

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .chunk import chunk_articles
+from .pdfpages import PAGE_SUFFIXES
 from .textio import file_hash
 from ..embedding.embed import Embedder, embed_documents, make_embedder
 from ..errors import IndexMissing, IndexWriteError, InputError
@@ -146,6 +147,8 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
         expanded.extend(found)
         reports.extend(FileReport(e.path, "error", str(e)) for e in problems)
 
+    # 1. Parse what changed; 2. join jumps between page files of one issue; 3. apply.
+    jobs: list[tuple[Path, str, str, Any, int, str | None]] = []  # path, key, sha256, parsed, report slot, --date
     for path in expanded:
         key = str(path.resolve())
         try:
@@ -167,8 +170,38 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
         except InputError as exc:
             reports.append(FileReport(str(path), "error", str(exc)))
             continue
-        new_ids = {a.id for a in parsed.articles}
-        for old_id in (set(meta["articles"]) if meta else set()) - new_ids:
+        jobs.append((path, key, digest, parsed, len(reports), date))
+        reports.append(None)  # filled in when applied
+
+    def reread(key: str) -> None:
+        """A page file not parsed this time, parsed again because a jump partner changed."""
+        nonlocal unchanged
+        given = files_meta[key].get("date_option")
+        slot = next((i for i, r in enumerate(reports) if r and r.status == "skipped"
+                     and str(Path(r.path).resolve()) == key), None)
+        path = Path(reports[slot].path) if slot is not None else Path(key)
+        try:
+            digest = file_hash(path)
+            parsed = parse(path, date=given, **_page_options(settings, digest, progress))
+        except (OSError, InputError):
+            return  # gone or unreadable: its articles stay as they are
+        if slot is not None:
+            unchanged -= len(reports[slot].articles)
+        else:
+            slot = len(reports)
+            reports.append(None)
+        jobs.append((path, key, digest, parsed, slot, given))
+
+    partners = _page_partners(jobs, files_meta, articles, holders)
+    for key in partners:
+        reread(key)
+    pieces, held, joined_with = _join_page_files(jobs)
+
+    for path, key, digest, parsed, slot, given in jobs:
+        meta = files_meta.get(key)
+        parsed = replace(parsed, articles=tuple(pieces.get(key, parsed.articles)))
+        ids = [a.id for a in parsed.articles] + held.get(key, [])
+        for old_id in (set(meta["articles"]) if meta else set()) - set(ids):
             _release(old_id, key, holders, articles)
         for article in parsed.articles:
             if article.id in articles and _same_content(articles[article.id], article):
@@ -177,15 +210,18 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
                 added.append(article)
                 articles[article.id] = article
             holders.setdefault(article.id, set()).add(key)
-        files_meta[key] = {"sha256": digest, "date_option": date, "ocr_option": settings.ocr_mode, "date": parsed.date,
-                           "date_inferred": parsed.date_inferred, "issue": parsed.issue,
-                           "articles": [a.id for a in parsed.articles]}
+        for aid in held.get(key, []):
+            holders.setdefault(aid, set()).add(key)
+        files_meta[key] = {"sha256": digest, "date_option": given, "ocr_option": settings.ocr_mode, "date": parsed.date,
+                           "date_inferred": parsed.date_inferred, "issue": parsed.issue, "articles": ids}
+        if joined_with.get(key):
+            files_meta[key]["jumps_with"] = sorted(joined_with[key])
         error = "; ".join(str(e) for e in parsed.errors[:20]) or None
         if error and len(parsed.errors) > 20:
             error += f"; … and {len(parsed.errors) - 20} more broken lines"
         report = FileReport(str(path), "error" if error else "ok", error, parsed.date,
                             parsed.date_inferred, parsed.issue, _summary(parsed.articles))
-        reports.append(report)
+        reports[slot] = report
         if on_file:
             on_file(report)
     t_parse = time.perf_counter() - t0
@@ -214,6 +250,51 @@ def _ingest_locked(paths, settings: Settings, date, embedder: Embedder, progress
     return IngestReport(tuple(reports), len(added_ids), unchanged, len(index.chunks), n_embedded,
                         {"parse": t_parse, "chunk": t_chunk, "embed": t_embed, "index": t_index,
                          "fsync": index.fsync_s, "total": time.perf_counter() - t0}, flagged=flagged)
+
+
+def _page_partners(jobs, files_meta: dict[str, dict[str, Any]], articles: dict[str, Article],
+                   holders: dict[str, set[str]]) -> list[str]:
+    """Page files not parsed now that must be, to join jumps again: the files a changed
+    file was joined with before, and the files holding a piece that a new piece jumps to
+    or from."""
+    from .jumps import dangling, partner
+
+    parsed = {key for _, key, *_ in jobs}
+    want: set[str] = set()
+    pool = [a for a in articles.values() if a.regions]
+    for _, key, _, got, _, _ in jobs:
+        want.update((files_meta.get(key) or {}).get("jumps_with", []))
+        outs, ins = dangling(list(got.articles))
+        for a in outs:
+            b = partner(a, pool)
+            if b is not None:
+                want.update(holders.get(b.id, ()))
+        for b in ins:
+            want.update(k for a in pool if partner(a, [b]) is b for k in holders.get(a.id, ()))
+    return sorted(k for k in want - parsed if k in files_meta and Path(k).suffix.lower() in PAGE_SUFFIXES)
+
+
+def _join_page_files(jobs):
+    """Join the jumps between the page files parsed now: (articles per file key, ids a file
+    holds through a join, the files each was joined with)."""
+    from .jumps import dangling, join, partner
+
+    pieces = {key: list(got.articles) for path, key, _, got, _, _ in jobs if path.suffix.lower() in PAGE_SUFFIXES}
+    held: dict[str, list[str]] = {}
+    joined_with: dict[str, set[str]] = {}
+    for key in list(pieces):
+        for a in dangling(pieces[key])[0]:
+            into = [(k, b) for k, arts in pieces.items() if k != key for b in dangling(arts)[1]]
+            b = partner(a, [b for _, b in into])
+            if b is None:
+                continue
+            other = next(k for k, x in into if x is b)
+            pieces[key][pieces[key].index(a)] = join(a, b)
+            pieces[other].remove(b)
+            held.setdefault(other, []).append(a.id)
+            joined_with.setdefault(key, set()).add(other)
+            joined_with.setdefault(other, set()).add(key)
+    return pieces, held, joined_with
 
 
 def _chunks_on_disk(index_dir: Path) -> int:

@@ -63,10 +63,26 @@ def quote_confidence(article: Article, start: int, end: int) -> float | None:
     return min(r[7] for r in runs) if runs else None
 
 
-def quote_boxes(article: Article, start: int, end: int) -> list[tuple[int, float, float, float, float]]:
-    """(page index, x0, y0, x1, y1) of each line piece a quote spans, as fractions of the page."""
+def run_source(article: Article, run: tuple) -> str:
+    """The file a run was read from: the article's own, or (after a jump joined across page
+    files) the other file, kept as the run's ninth field."""
+    return run[8] if len(run) > 8 else article.source
+
+
+def quote_place(article: Article, start: int, end: int) -> tuple[str, int] | None:
+    """(file, page index) where a quote starts, None for text issues."""
+    runs = _overlapping(article, start, end)
+    return (run_source(article, runs[0]), runs[0][2]) if runs else None
+
+
+def quote_boxes(article: Article, start: int, end: int,
+                source: str | None = None) -> list[tuple[int, float, float, float, float]]:
+    """(page index, x0, y0, x1, y1) of each line piece a quote spans, as fractions of the
+    page; with ``source``, only the pieces read from that file."""
     out = []
     for r in _overlapping(article, start, end):
+        if source is not None and run_source(article, r) != source:
+            continue
         s, e, page, x0, y0, x1, y1 = r[:7]
         # Only the quoted part of a run: its share of the run's width.
         a, b = max(s, start), min(e, end)
