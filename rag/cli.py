@@ -251,7 +251,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             validate_neural(data, bench, Path(args.work), _settings(args), Path(args.models), choose=False)
         else:
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
-                                                 ("max_windows", args.max_windows)) if v is not None})
+                                                 ("max_windows", args.max_windows), ("frozen", args.frozen),
+                                                 ("lr", args.lr)) if v is not None})
             run_neural(data, bench, Path(args.neural_work), Path(args.work), config, args.resume,
                        _settings(args), Path(args.models))
     elif args.validate:
@@ -339,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, help="neural: train on the first N questions only (pilots)")
     sp.add_argument("--epochs", type=int, help="neural: passes over the training windows")
     sp.add_argument("--max-windows", type=int, help="neural: train on a seeded sample of this many windows")
+    sp.add_argument("--frozen", type=int, help="neural: bottom layers (of 12) kept as converted and cached")
+    sp.add_argument("--lr", type=float, help="neural: peak learning rate")
     sp.add_argument("--neural-work", default="embeddings/train-neural",
                     help="neural: windows, the frozen layers' cache and checkpoints")
     sp.set_defaults(func=cmd_train)
