@@ -141,6 +141,44 @@ def test_no_answer_wins_when_the_null_score_beats_every_span():
 
 
 @pytest.mark.unit
+def test_answerability_weighs_whichever_signal_tells_right_from_wrong():
+    """The calibration is fitted, not set: a signal that carries no information gets no weight."""
+    from rag.answer.reader import NeuralReader
+    from rag.training.neural import fit_calibration
+
+    rng = np.random.RandomState(0)
+    right = rng.randint(0, 2, 600)
+    noise = rng.normal(size=600)
+    telling = 3 * right - 1.5 + rng.normal(scale=0.7, size=600)
+    for cols, strong in (((noise, telling), "c"), ((telling, noise), "a")):
+        cal = fit_calibration(np.c_[cols], right)
+        weak = "a" if strong == "c" else "c"
+        assert cal[strong] > 1.5 and abs(cal[weak]) < 0.3, cal
+
+    class Span:
+        meta = {"calibration": cal}
+
+    reader = NeuralReader(None, Span())
+    p_hi, signals = reader.p_answer(margin=2.0, feature_p=0.5)
+    p_lo, _ = reader.p_answer(margin=-2.0, feature_p=0.5)
+    assert p_lo < 0.2 < 0.8 < p_hi and signals == (2.0, 0.0)
+
+
+@pytest.mark.unit
+def test_a_span_gets_the_kind_of_value_it_is_so_claims_compare_like_with_like():
+    from rag.answer.reader import NeuralReader, Reader
+
+    class NoNames:
+        def tag(self, sentence):
+            return []
+
+    reader = NeuralReader(Reader(tagger=NoNames()), None)
+    assert reader.kind_of("353万人") == "NUM"
+    assert reader.kind_of("第3位") == "ORD"
+    assert reader.kind_of("会议还部署了明年的重点工作，共5项") == "span"  # a number inside a clause is not one
+
+
+@pytest.mark.unit
 def test_windows_read_in_one_batch_give_what_each_gives_alone():
     windows = [_window(i, max_tokens=30 + 10 * i) for i in range(3)]
 

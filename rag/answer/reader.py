@@ -69,6 +69,9 @@ class Reading:
     p_answer: float  # P(the passages answer the question)
     refuse: bool
     lead: str | None  # the answer span, only when the reader is confident
+    # What the span reader's answerability is computed from (span margin, the feature
+    # reader's log-odds); kept so validation can fit the calibration.
+    signals: tuple[float, ...] = ()
 
 
 def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarray,
@@ -206,8 +209,10 @@ class Reader:
 
 
 class NeuralReader:
-    """The transformer span reader reads windows around the sentences the feature reader's
-    sentence model ranks highest; the span's own sentence is quoted."""
+    """The transformer span reader reads windows around the sentences the feature reader
+    ranks highest; the span's own sentence is quoted. Whether the passages answer at all is
+    a logistic model over the span's margin and the feature reader's answerability, fitted
+    on validation (``calibration`` in ``span-reader.json``)."""
 
     def __init__(self, base: Reader, span):
         self.base, self.span = base, span
@@ -216,32 +221,44 @@ class NeuralReader:
     def meta(self) -> dict:
         return self.span.meta
 
+    def kind_of(self, text: str) -> str:
+        """What kind of value a span is (NUM, PER, …, as the candidate finder says of the
+        one candidate covering most of it), so a claim's value is compared with its kind."""
+        found = candidates(text, self.base.tagger or default_tagger()) if text else []
+        best = max(found, key=lambda c: c.end - c.start, default=None)
+        return best.kind if best is not None and 2 * (best.end - best.start) >= len(text) else "span"
+
+    def p_answer(self, margin: float, feature_p: float) -> tuple[float, tuple[float, float]]:
+        cal = self.meta.get("calibration") or {"a": 1.0, "b": 0.0}
+        logit = math.log(max(feature_p, 1e-6) / max(1 - feature_p, 1e-6))
+        z = cal["a"] * margin + cal.get("c", 0.0) * logit + cal["b"]
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), (margin, logit)
+
     def read(self, q: QuestionView, hits: list[Hit]) -> Reading:
         from .span_reader import WINDOWS
         from ..ingest.sentences import split_sentences
 
-        units = sentence_units(hits)
-        if not units:
-            return Reading((), None, None, 0.0, True, None)
-        _, sent_p = self.base.sentence_probabilities(q, units)
-        order = np.argsort(-sent_p, kind="stable")
-        ranked = tuple((units[i], float(sent_p[i])) for i in order)
+        base = self.base.read(q, hits)
+        ranked = base.sentences
+        if not ranked:
+            return base
         owners: list[Hit] = []
         seen: dict[str, int] = {}
         targets = []
-        for i in order[:4 * WINDOWS]:
-            if contradicts_period(q, units[i]):
+        for unit, _ in ranked[:4 * WINDOWS]:
+            if contradicts_period(q, unit):
                 continue
-            hit = units[i].hit
+            hit = unit.hit
             if hit.article.id not in seen:
                 seen[hit.article.id] = len(owners)
                 owners.append(hit)
-            targets.append((seen[hit.article.id], units[i].start))
+            targets.append((seen[hit.article.id], unit.start))
         texts = [(h.article.headline or "", h.article.body) for h in owners]
         span = self.span.read(q.text, texts, targets)
         if span is None:
             return Reading(ranked, ranked[0][0], None, 0.0, True, None)
         hit = owners[span.article_index]
+        units = [u for u, _ in ranked]
         unit = next((u for u in units if u.hit.article.id == hit.article.id and u.start <= span.start < u.end), None)
         if unit is None:  # a sentence of the window that no retrieved passage holds
             sents = split_sentences(hit.article.body)
@@ -249,12 +266,12 @@ class NeuralReader:
             unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
         end = min(span.end, unit.end)
         text = hit.article.body[span.start:end].strip()
-        p = self.span.p_answer(span)
+        p, signals = self.p_answer(span.score, base.p_answer)
         meta = self.meta
-        best = Scored(Candidate(span.start - unit.start, end - unit.start, q.kind or "span", text, "reader"), unit, p)
+        best = Scored(Candidate(span.start - unit.start, end - unit.start, self.kind_of(text), text, "reader"), unit, p)
         lead = text if text and p >= meta["lead_threshold"] else None
         refuse = p < meta["refuse_threshold"] or contradicts_period(q, unit)
-        return Reading(ranked, unit, best, p, refuse, lead)
+        return Reading(ranked, unit, best, p, refuse, lead, signals)
 
 
 _default_reader: Reader | None = None

@@ -16,7 +16,6 @@ that the passages answer the question.
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import uuid
@@ -211,11 +210,3 @@ class SpanReader:
             return None
         start, end = run_windows(self.run, windows)
         return best_of_windows(windows, owners, start, end, self.meta["config"]["max_span_tokens"])
-
-    def p_answer(self, span: Span | None) -> float:
-        """The calibrated probability that the passages answer (logistic on the score margin)."""
-        if span is None:
-            return 0.0
-        cal = self.meta.get("calibration") or {"a": 1.0, "b": 0.0}
-        z = cal["a"] * span.score + cal["b"]
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -297,14 +297,16 @@ def export(work: Path, models_dir: Path, config: Config, epoch_file: Path | None
     return weights
 
 
-def fit_calibration(margins: np.ndarray, right: np.ndarray) -> dict:
-    """Platt scaling: P(answered right) = sigmoid(a * margin + b)."""
+def fit_calibration(signals: np.ndarray, right: np.ndarray) -> dict:
+    """P(answered right) = sigmoid(a * span margin + c * feature log-odds + b), by logistic
+    regression on the tune splits (``signals`` one row per question: margin, log-odds)."""
     from sklearn.linear_model import LogisticRegression
 
     if len(set(right.tolist())) < 2:
-        return {"a": 1.0, "b": 0.0}
-    model = LogisticRegression(C=1.0).fit(margins.reshape(-1, 1), right)
-    return {"a": float(model.coef_[0][0]), "b": float(model.intercept_[0])}
+        return {"a": 1.0, "b": 0.0, "c": 0.0}
+    model = LogisticRegression(C=1.0).fit(signals.reshape(len(signals), -1), right)
+    coef = model.coef_[0].tolist() + [0.0]
+    return {"a": float(coef[0]), "c": float(coef[1]), "b": float(model.intercept_[0])}
 
 
 def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, models_dir: Path,
@@ -325,15 +327,15 @@ def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, mod
     if choose:
         tune = [e for e in examples if e.q.split in ("tune", "news_tune")]
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta.update(calibration={"a": 1.0, "b": 0.0}, refuse_threshold=-1.0, lead_threshold=2.0)
+        meta.update(calibration={"a": 1.0, "b": 0.0, "c": 0.0}, refuse_threshold=-1.0, lead_threshold=2.0)
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         span._loaded = None
         readings = [reader.read(question_view(retriever.analyse(e.q.question)), e.hits) for e in tune]
-        margins = np.array([math.log(max(r.p_answer, 1e-12) / max(1 - r.p_answer, 1e-12)) for r in readings])
+        signals = np.array([r.signals or (-50.0, -50.0) for r in readings], dtype=np.float64)
         right = np.array([int(not e.q.withheld and r.best is not None and holds(r.quoted.text, e.q.answers))
                           for e, r in zip(tune, readings)])
-        cal = fit_calibration(margins, right)
-        p = 1 / (1 + np.exp(-(cal["a"] * margins + cal["b"])))
+        cal = fit_calibration(signals, right)
+        p = 1 / (1 + np.exp(-(signals @ np.array([cal["a"], cal["c"]]) + cal["b"])))
         refuse = refuse_threshold(tune, p)
         lead = 0.0
         for source in (True, False):
