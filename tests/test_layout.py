@@ -154,3 +154,86 @@ def test_quote_boxes_and_confidence_come_from_the_lines_it_spans():
     boxes = quote_boxes(a, second, len(a.body))
     assert len(boxes) == 2 and all(b[0] == 0 for b in boxes)  # two line pieces on page 0
     assert boxes[0][1] > boxes[1][1]  # the first piece starts mid-line, right of the second
+
+
+def ocr_line(text: str, x: float, y: float, size: float = BODY, pitch: float | None = None) -> TextLine:
+    """An OCR line with its character positions (``pitch`` apart)."""
+    step = pitch or size
+    xs = tuple(x + i * step for i in range(len(text) + 1))
+    return TextLine(text, (x, y, xs[-1], y + size), size, False, 0.99, xs)
+
+
+def test_a_line_the_detector_ran_across_a_gutter_is_cut_where_its_neighbours_show_it():
+    from rag.ingest.layout import cut_at_gutters
+
+    # Two 10-character columns, a 15-unit gutter (x 100-115). The first row was detected as one
+    # line, the gutter read as a stray 」; the rows below respect the gutter (one is indented).
+    merged = TextLine("左栏第一行文字甲乙丙」右栏第一行文字甲乙丙", (0, 0, 215, 10), BODY, False, 0.97,
+                      tuple(range(0, 100, 10)) + (104,) + tuple(range(115, 216, 10)))
+    rows = [ocr_line("左栏第二行文字甲乙丙", 0, 15), ocr_line("右栏第二行文字甲乙丙", 115, 15),
+            ocr_line("左栏第三行文字甲乙丙", 0, 30), ocr_line("右栏新段落文字甲", 135, 30)]
+    got = sorted(ln.text for ln in cut_at_gutters([merged] + rows))
+    assert "左栏第一行文字甲乙丙" in got and "右栏第一行文字甲乙丙" in got and not any("」" in t for t in got)
+    # A line of a wide column that its own neighbours run across is left whole.
+    wide = [ocr_line("通栏的一行文字" * 3, 0, 15 * i) for i in range(3)]
+    assert cut_at_gutters(wide) == wide
+
+
+def test_a_short_ocr_fragment_with_a_misjudged_size_rejoins_its_line():
+    from rag.ingest.layout import make_blocks, snap_sizes
+
+    body = [ocr_line("株洲日报讯（记者/某某通讯员/杨", 0, 15 * i) if i == 0 else
+            ocr_line("这是正文的一行文字内容很长的", 0, 15 * i) for i in range(6)]
+    # The line after the byline starts with "媛）", read as a separate box sized 1.4x by its pitch.
+    frag = TextLine("媛）", (0, 90, 20, 100), 14.0, False, 0.85, (0, 10, 20))
+    rest = ocr_line("“咨询电话变多了", 35, 90)
+    blocks = make_blocks(snap_sizes(body + [frag, rest]))
+    assert any(ln.text.startswith("媛）“咨询") for b in blocks for ln in b.lines)
+
+
+def test_a_head_misjudged_from_one_body_line_is_demoted_even_above_a_short_last_line():
+    # A notice box: its title, then two body lines, the middle one measured 1.25x by the OCR.
+    lines = [as_line("遗失声明", 10, 0, 24), as_line("·某某幼儿园遗失开户", 0, 40),
+             TextLine("许可证正本一份声明作废", (0, 52, 138, 64), 12.5, False, 0.99),
+             as_line("作废。", 0, 66)]
+    read = read_page(lines, 800, is_furniture_text)
+    (group,) = read.groups
+    assert group.head.text == "遗失声明" and group.sub is None
+    assert "".join(b.text for b in group.blocks) == "·某某幼儿园遗失开户许可证正本一份声明作废作废。"
+
+
+def test_a_column_level_with_an_articles_first_row_is_its_even_past_its_own_columns():
+    # Article A across the top; article B below it, narrower headline. B's second column starts
+    # with a one-line box and goes on lower; its third column starts level with its first row,
+    # right under A's headline's span but far below A's text.
+    top = chars("上面文章的通栏大标题横跨四栏", 0, 0, 30) + column("甲" * 38, 0, 40) + column("乙" * 40, 115, 40)
+    b_head = chars("下面的标题", 0, 150, 20)
+    b_cols = (column("丙" * 38, 0, 190) + chars("询电话", 115, 195) + column("丁" * 30, 115, 220, indent=False)
+              + column("戊" * 28 + "。", 230, 190, indent=False))
+    read = read_page(chars_to_lines(top + b_head + b_cols), 800, is_furniture_text)
+    b = next(g for g in read.groups if g.head.text == "下面的标题")
+    assert "戊" * 10 in "".join(x.text for x in b.blocks)
+    a = next(g for g in read.groups if g.head.text.startswith("上面"))
+    assert "戊" not in "".join(x.text for x in a.blocks)
+
+
+def test_blocks_sharing_a_row_read_left_to_right():
+    from rag.ingest.layout import Block
+    from rag.ingest.layout_groups import _columns_order
+
+    left = Block([as_line("株洲日报讯（记者/某某", 0, 100.4)])
+    right = Block([as_line("通讯员/某某）", 130, 100.0)])
+    below = Block([as_line("正文第一行文字正文第一行文字正文第一行", 0, 115)])  # the column, under both
+    assert [b.text[:2] for b in _columns_order([below, right, left])] == ["株洲", "通讯", "正文"]
+
+
+def test_a_short_last_line_sized_wrong_by_the_ocr_stays_with_its_column():
+    from rag.ingest.layout import make_blocks
+
+    col = [ocr_line("产业发展的质量和效益持续提", 0, 15 * i) for i in range(3)]
+    last = TextLine("升。", (0, 45, 28, 59), 14.0, False, 0.98, (0, 14, 28))  # 1.4x, a bit taller
+    (block,) = make_blocks(col + [last])
+    assert block.lines[-1].text == "升。"
+    # A larger line that does not end a sentence is not a last line: a head keeps its own block.
+    head = TextLine("新的小标题", (0, 45, 70, 59), 14.0, False, 0.98, tuple(range(0, 71, 14)))
+    assert len(make_blocks(col + [head])) == 2

@@ -161,10 +161,62 @@ def snap_sizes(lines: list[TextLine], low: float = 0.9, high: float = 1.17) -> l
         if low * body <= ln.size <= high * body:
             return True
         h = ln.box[3] - ln.box[1]
-        return 0.85 * body <= ln.size <= 1.3 * body and 0.85 * usual <= h <= 1.15 * usual and len(ln.text) <= 8
+        # The fewer the characters, the noisier their pitch: 2-3 characters may read 1.5x.
+        top = 1.6 if len(ln.text) <= 3 else 1.3
+        return 0.85 * body <= ln.size <= top * body and 0.85 * usual <= h <= 1.15 * usual and len(ln.text) <= 8
 
     return [TextLine(ln.text, ln.box, body, ln.bold, ln.conf, ln.xs) if ln.size != body and near(ln) else ln
             for ln in lines]
+
+
+def cut_at_gutters(lines: list[TextLine]) -> list[TextLine]:
+    """An OCR detector sometimes runs one line across a column gutter (reading the white
+    space as a stray character). Such a line is cut where its neighbours show a gutter:
+    two or more lines within three line heights end at one edge inside it, two or more
+    start at the next edge, and none runs across. Characters inside the gutter go."""
+    out: list[TextLine] = []
+    for ln in lines:
+        out.extend(_cut_line(ln, lines))
+    return out
+
+
+def _cut_line(ln: TextLine, lines: list[TextLine]) -> list[TextLine]:
+    n = len(ln.text)
+    if n < 4 or len(ln.xs) != n + 1:
+        return [ln]
+    x0, y0, x1, y1 = ln.box
+    h = y1 - y0
+    mid = (y0 + y1) / 2
+    near = [o for o in lines if o is not ln and abs((o.box[1] + o.box[3]) / 2 - mid) <= 3 * h
+            and overlap(o.box[0], o.box[2], x0, x1) > 0 and max(o.size, ln.size) <= 1.3 * min(o.size, ln.size)]
+    for edge in sorted({o.box[2] for o in near if x0 + 2 * h < o.box[2] < x1 - 2 * h}):
+        enders = [o.box[2] for o in near if edge <= o.box[2] <= edge + 0.6 * h]
+        if len(enders) < 2:
+            continue
+        r = max(enders)  # the column's right edge (justified lines end there)
+        starts = [o.box[0] for o in near if r < o.box[0] < r + 4 * h]
+        if not starts:
+            continue
+        left_edge = min(starts)
+        if sum(left_edge - 0.6 * h <= x <= left_edge + 2.2 * h for x in starts) < 2:
+            continue  # (a paragraph's first line is indented by two characters)
+        if any(o.box[0] < r - h and o.box[2] > left_edge + h for o in near):
+            continue  # a line runs across: not a gutter
+        # A character that starts inside the left column is its; one starting in the gutter goes.
+        step = sorted(q - p for p, q in zip(ln.xs, ln.xs[1:]))[n // 2]
+        a = max((i + 1 for i in range(n) if ln.xs[i] < r - 0.3 * step), default=0)
+        b = min((i for i in range(n) if ln.xs[i] >= left_edge - 0.5 * h), default=n)
+        if a == 0 or b == n or a > b:
+            continue
+        first = TextLine(ln.text[:a], (x0, y0, ln.xs[a], y1), ln.size, ln.bold, ln.conf, ln.xs[:a + 1])
+        rest = TextLine(ln.text[b:], (ln.xs[b], y0, x1, y1), ln.size, ln.bold, ln.conf, ln.xs[b:])
+        return [first, *_cut_line(rest, lines)]
+    return [ln]
+
+
+def ocr_page_lines(lines: list[TextLine]) -> list[TextLine]:
+    """OCR lines made ready for layout: cut at gutters, sizes steadied."""
+    return snap_sizes(cut_at_gutters(lines))
 
 
 def body_size(lines: list[TextLine]) -> float:
@@ -185,10 +237,10 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
         for b in blocks:
             last = b.lines[-1]
             gap = ln.box[1] - last.box[3]
-            size = max(last.size, ln.size)
+            size = last.size if _last_line_of(ln, b) else max(last.size, ln.size)
             if not (-0.3 * size <= gap <= 0.9 * size):
                 continue
-            if max(last.size, ln.size) > SIZE_TOLERANCE * min(last.size, ln.size):
+            if max(last.size, ln.size) > SIZE_TOLERANCE * min(last.size, ln.size) and not _last_line_of(ln, b):
                 continue
             # Against the block's width, not the last line's: an indented first
             # line is followed by a short last one that only overlaps the block.
@@ -207,6 +259,20 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
     return _rejoin_stretched(blocks)
 
 
+def _last_line_of(ln: TextLine, b: Block) -> bool:
+    """A paragraph's short last line under a column (of two lines or more): it starts at the column's left edge,
+    stops short of its right edge and ends a sentence. OCR sizes a line of a few
+    characters from few positions, so its size may be far off; its place is not."""
+    from .parse_lines import is_terminal
+
+    if len(b.lines) < 2:
+        return False  # a column is known only from two lines
+    last = b.lines[-1]
+    bx0, _, bx1, _ = b.box
+    return (len(ln.text) <= 15 and is_terminal(ln.text) and abs(ln.box[0] - bx0) <= 0.6 * last.size
+            and ln.box[2] < bx1 - 2 * last.size and 0.75 * last.size <= ln.size <= 1.6 * last.size)
+
+
 def _rejoin_stretched(blocks: list[Block]) -> list[Block]:
     """A justified line can stretch a space wider than a gutter, so the line was cut
     in two. A lone piece on the baseline of a line of a column, within that column's
@@ -222,9 +288,9 @@ def _rejoin_stretched(blocks: list[Block]) -> list[Block]:
                 same_row = overlap(ln.box[1], ln.box[3], p.box[1], p.box[3]) > 0.5 * (p.box[3] - p.box[1])
                 if not same_row or max(ln.size, p.size) > SIZE_TOLERANCE * min(ln.size, p.size):
                     continue
-                if 0 <= p.box[0] - ln.box[2] <= 3 * p.size and p.box[2] <= bx1 + 0.5 * p.size:
+                if 0 <= p.box[0] - ln.box[2] <= 4 * p.size and p.box[2] <= bx1 + 0.5 * p.size:
                     left, right = ln, p
-                elif 0 <= ln.box[0] - p.box[2] <= 3 * p.size and p.box[0] >= bx0 - 0.5 * p.size:
+                elif 0 <= ln.box[0] - p.box[2] <= 4 * p.size and p.box[0] >= bx0 - 0.5 * p.size:
                     left, right = p, ln
                 else:
                     continue

@@ -89,7 +89,9 @@ def _demote_inline_heads(blocks: list[Block], body: float) -> None:
         def touching(b: Block, above: bool) -> bool:
             bx0, by0, bx1, by1 = b.box
             gap = hy0 - by1 if above else by0 - hy1
-            return -0.3 * body <= gap <= 0.8 * body and overlap(hx0, hx1, bx0, bx1) >= 0.8 * (hx1 - hx0)
+            # Against the shorter of the two: a paragraph's last line is often short.
+            return -0.3 * body <= gap <= 0.8 * body and \
+                overlap(hx0, hx1, bx0, bx1) >= 0.8 * min(hx1 - hx0, bx1 - bx0)
 
         if any(touching(b, True) for b in columns) and any(touching(b, False) for b in columns):
             h.kind = "body"
@@ -127,7 +129,23 @@ def _columns_order(blocks: list[Block]) -> list[Block]:
         else:
             cols.append([b])
     cols.sort(key=lambda col: min(c.box[0] for c in col))
-    return [b for col in cols for b in sorted(col, key=lambda b: b.box[1])]
+    return [b for col in cols for b in _rows_in_order(sorted(col, key=lambda b: b.box[1]))]
+
+
+def _rows_in_order(blocks: list[Block]) -> list[Block]:
+    """Top to bottom, and blocks sharing a row (a line cut at a wide space) left to right."""
+    out = list(blocks)
+    for i in range(1, len(out)):
+        j = i
+        while j > 0:
+            a, b = out[j - 1], out[j]
+            same_row = overlap(a.box[1], a.box[3], b.box[1], b.box[3]) > 0.5 * min(a.box[3] - a.box[1],
+                                                                                 b.box[3] - b.box[1])
+            if not (same_row and b.box[0] < a.box[0]):
+                break
+            out[j - 1], out[j] = b, a
+            j -= 1
+    return out
 
 
 def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRead:
@@ -193,13 +211,15 @@ def _owner(b: Block, groups: list[Group], body: float, reach: dict[int, tuple[fl
     return owner
 
 
-def _nothing_between(blocks: list[Block], a: Block, b: Block) -> bool:
-    """No text lies between two level blocks (an image may)."""
+def _nothing_between(blocks: list[Block], a: Block, b: Block, own: tuple[Block, ...] = ()) -> bool:
+    """No text lies between two level blocks (an image may, and so may ``own``: the other
+    columns of the article ``a`` would join)."""
     lo, hi = (a, b) if a.box[0] < b.box[0] else (b, a)
     x0, x1 = lo.box[2], hi.box[0]
     y0 = max(a.box[1], b.box[1])
     y1 = y0 + 3 * max(a.size, b.size)
-    return not any(c is not a and c is not b and overlap(x0, x1, c.box[0], c.box[2]) > 0
+    return not any(c is not a and c is not b and all(c is not o for o in own)
+                   and overlap(x0, x1, c.box[0], c.box[2]) > 0
                    and overlap(y0, y1, c.box[1], c.box[3]) > 0 for c in blocks)
 
 
@@ -223,7 +243,7 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
                     gap = bx0 - cx1 if bx0 >= cx1 else cx0 - bx1
                     below = by0 - c.box[3]
                     beside = -0.5 * body <= gap <= 3 * body or (
-                        every is not None and gap > 0 and _nothing_between(every, b, c))
+                        every is not None and gap > 0 and _nothing_between(every, b, c, tuple(g.blocks)))
                     if beside and abs(by0 - cy0) <= 2.5 * body:
                         # Ties go to the column on the left: text runs on to the right.
                         key = (gap, 0 if bx0 >= cx1 else 1)

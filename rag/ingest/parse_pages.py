@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .dates import find_issue_date, find_issue_number, find_page, infer_issue_date
-from .layout import TextLine, chars_to_lines, paragraphs, snap_sizes
+from .layout import TextLine, chars_to_lines, ocr_page_lines, paragraphs
 from .layout_groups import Group, PageRead, read_page
 from .parse_common import Draft, build_draft, finalize, notice_draft
 from .parse_lines import BULLETS, Line, is_meta, is_notice, line_kind, strip_continuations
@@ -86,7 +86,7 @@ def _page_lines(doc, i: int, path: Path, mode: str, cache_dir: Path | None, dige
             image = render_pdf_page(page, OCR_DPI)
             lines = cached_ocr(image, OCR_DPI / 72, cache_dir, f"{digest}-p{i}")
             _check_ocr(path, i, lines, quality)
-            return snap_sizes(lines), width, height
+            return ocr_page_lines(lines), width, height
         if quality == "empty":
             raise InputError(path, f"page {i + 1}: no text layer (a scan? use --ocr auto)")
         if quality == "garbage":
@@ -132,7 +132,7 @@ def read_pages(path: Path, mode: str = "auto", cache_dir: Path | None = None, di
         small = image.resize((round(image.width * scale), round(image.height * scale))) if scale < 1 else image
         lines = cached_ocr(small, scale, cache_dir, f"{digest}-p0")
         _check_ocr(path, 0, lines)
-        return [(0, snap_sizes(lines), float(image.width), float(image.height))], errors
+        return [(0, ocr_page_lines(lines), float(image.width), float(image.height))], errors
     doc = open_pdf(path)
     try:
         n = len(doc)
