@@ -174,6 +174,10 @@ class SpanReader:
     def meta(self) -> dict:
         return self._load()[0]
 
+    @property
+    def tokenizer(self):
+        return self._load()[2]
+
     def run(self, ids: np.ndarray, mask: np.ndarray):
         _, session, _ = self._load()
         s, e = session.run(None, {"input_ids": ids, "attention_mask": mask})

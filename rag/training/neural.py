@@ -355,6 +355,12 @@ def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, mod
     metrics = {split: {name: evaluate([e for e in examples if e.q.split == split], r, retriever)
                        for name, r in (("neural", reader), ("feature", feature))}
                for split in VALIDATION_SPLITS}
+    # CMRC's own setting: each trial question read against its own paragraph.
+    report = [it for it in load_items(train_dir, bench, news=False) if it.split == "report"]
+    span._loaded = None
+    meta = span.meta
+    metrics["report"]["neural"]["own_context"] = own_context_scores(
+        span.run, span.tokenizer, report, meta["config"]["max_tokens"], meta["config"]["max_span_tokens"])
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["validation"] = metrics
     if choose:
