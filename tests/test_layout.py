@@ -237,3 +237,44 @@ def test_a_short_last_line_sized_wrong_by_the_ocr_stays_with_its_column():
     # A larger line that does not end a sentence is not a last line: a head keeps its own block.
     head = TextLine("新的小标题", (0, 45, 70, 59), 14.0, False, 0.98, tuple(range(0, 71, 14)))
     assert len(make_blocks(col + [head])) == 2
+
+
+def test_pitch_size_averages_the_recognisers_grid_jitter():
+    from rag.ingest.layout import pitch_size
+
+    lefts = [0.0]
+    for i in range(20):
+        lefts.append(lefts[-1] + (38 if i % 2 else 46))  # steps jitter 38/46 around 42
+    assert pitch_size("株" * 21, lefts) == pytest.approx(42, abs=0.5)
+    assert pitch_size("2025年", [0, 20, 40, 60, 80]) is None  # too few Chinese steps to say
+
+
+def test_a_headlines_short_second_line_keeps_the_headlines_size_and_a_byline_keeps_its_own():
+    from rag.ingest.layout import snap_sizes
+
+    body = [ocr_line("正文的一行文字正文的一行文字", 0, 200 + 15 * i) for i in range(8)]
+    head1 = ocr_line("“她创课堂”赋能200余", 0, 100, 16.0)
+    head2 = TextLine("名女性数字创业", (0, 118, 96, 132), 13.5, False, 0.99)  # measured near the body size
+    byline = TextLine("记者/某某", (0, 138, 50, 148), 10.0, False, 0.99)
+    sized = {ln.text: ln.size for ln in snap_sizes(body + [head1, head2, byline])}
+    assert sized["名女性数字创业"] == 16.0
+    assert sized["记者/某某"] == 10.0
+
+
+def test_a_headline_between_its_kicker_and_its_byline_is_not_taken_for_a_body_line():
+    lines = [as_line("新春走基层", 0, 0, 11.5), as_line("自办村晚迎新年", 0, 14, 22),
+             as_line("记者/某某 通讯员/某某", 0, 38)] + [as_line("正文的一行文字正文的一行", 0, 55 + 15 * i) for i in range(6)]
+    read = read_page(lines, 800, is_furniture_text)
+    assert [g.head.text for g in read.groups if g.head] == ["自办村晚迎新年"]
+
+
+def test_a_column_between_two_articles_goes_on_from_the_one_on_its_left():
+    # A continued article (headline over its first columns) and, top right, another article
+    # whose headline sits over its own column only. The two middle columns are level with both.
+    page = (chars("左边文章的标题", 0, 0, 20) + column("甲" * 40, 0, 40) + column("乙" * 40, 115, 40, indent=False)
+            + column("丙" * 40, 230, 40, indent=False) + column("丁" * 39 + "。", 345, 39, indent=False)
+            + chars("右边标题", 460, 0, 20) + column("戊" * 40, 460, 45))
+    read = read_page(chars_to_lines(page), 800, is_furniture_text)
+    left = next(g for g in read.groups if g.head.text.startswith("左边"))
+    assert "".join(b.text for b in left.blocks).replace("甲", "").replace("乙", "").startswith("丙" * 10)
+    assert "丁" * 10 in "".join(b.text for b in left.blocks)

@@ -165,8 +165,41 @@ def snap_sizes(lines: list[TextLine], low: float = 0.9, high: float = 1.17) -> l
         top = 1.6 if len(ln.text) <= 3 else 1.3
         return 0.85 * body <= ln.size <= top * body and 0.85 * usual <= h <= 1.15 * usual and len(ln.text) <= 8
 
-    return [TextLine(ln.text, ln.box, body, ln.bold, ln.conf, ln.xs) if ln.size != body and near(ln) else ln
-            for ln in lines]
+    out = [TextLine(ln.text, ln.box, body, ln.bold, ln.conf, ln.xs) if ln.size != body and near(ln) else ln
+           for ln in lines]
+    return _stacked_sizes(out, body)
+
+
+def _stacked_sizes(lines: list[TextLine], body: float) -> list[TextLine]:
+    """A short line (a paragraph's, a caption's or a headline's last) sized from a few
+    characters takes the size of the line it hangs under: within that line's width, right
+    below it at line spacing, and within the noise of its size. A line measured at the body
+    size is not pulled up to a head's (a byline under a headline stays a byline)."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].box[1], lines[i].box[0]))
+    out = list(lines)
+    for k, i in enumerate(order):
+        ln = out[i]
+        if len(ln.text) > 8:
+            continue
+        x0, y0, x1, _ = ln.box
+        above = None
+        for j in reversed(order[:k]):
+            o = out[j]
+            s = o.size
+            if o.box[3] < y0 - 0.4 * s:
+                continue
+            if -0.3 * s <= y0 - o.box[3] <= 0.4 * s and o.box[0] - 0.5 * s <= x0 and x1 <= o.box[2] + 0.5 * s:
+                above = o
+                break
+        if above is None or above.size == ln.size:
+            continue
+        top = 1.6 if len(ln.text) <= 3 else 1.35
+        if not 0.75 <= ln.size / above.size <= top:
+            continue
+        if abs(ln.size - body) <= 0.1 * body and above.size > SIZE_TOLERANCE * body:
+            continue
+        out[i] = TextLine(ln.text, ln.box, above.size, ln.bold, ln.conf, ln.xs)
+    return out
 
 
 def cut_at_gutters(lines: list[TextLine]) -> list[TextLine]:
@@ -214,9 +247,33 @@ def _cut_line(ln: TextLine, lines: list[TextLine]) -> list[TextLine]:
     return [ln]
 
 
+def _cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def pitch_size(text: str, lefts: tuple[float, ...] | list[float]) -> float | None:
+    """A line's type size from its characters' spacing: a Chinese character is one em
+    wide (the detector's box height varies with its padding and the line's skew). The
+    recogniser places characters on a coarse grid, so single steps jitter by a tenth or
+    more; over each run of Chinese characters the jitter averages out."""
+    span = steps = 0.0
+    i = 0
+    while i < len(text):
+        j = i
+        while j + 1 < len(text) and j + 1 < len(lefts) and _cjk(text[j]) and _cjk(text[j + 1]):
+            j += 1
+        if j > i:
+            span += lefts[j] - lefts[i]
+            steps += j - i
+        i = j + 1
+    return span / steps if steps >= 3 else None
+
+
 def ocr_page_lines(lines: list[TextLine]) -> list[TextLine]:
-    """OCR lines made ready for layout: cut at gutters, sizes steadied."""
-    return snap_sizes(cut_at_gutters(lines))
+    """OCR lines made ready for layout: sized by their pitch, cut at gutters, sizes steadied."""
+    sized = [TextLine(ln.text, ln.box, pitch_size(ln.text, ln.xs[:-1]) or ln.size, ln.bold, ln.conf, ln.xs)
+             if len(ln.xs) == len(ln.text) + 1 else ln for ln in lines]
+    return snap_sizes(cut_at_gutters(sized))
 
 
 def body_size(lines: list[TextLine]) -> float:

@@ -83,7 +83,8 @@ def _demote_inline_heads(blocks: list[Block], body: float) -> None:
     usual line spacing, is a body line whose size was misjudged (OCR): a head is set
     off by space."""
     columns = [b for b in blocks if b.kind == "body"]
-    for h in [b for b in blocks if b.kind == "head" and len(b.lines) == 1]:
+    # OCR misjudges a size by a quarter at most: a line twice the body size is a headline.
+    for h in [b for b in blocks if b.kind == "head" and len(b.lines) == 1 and b.size < 1.45 * body]:
         hx0, hy0, hx1, hy1 = h.box
 
         def touching(b: Block, above: bool) -> bool:
@@ -227,38 +228,50 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
            every: list[Block] | None = None) -> list[Block]:
     """A headline is often narrower than its article: a column under no head that
     starts level with a column of an article, beside it with nothing but an
-    image between, is that article's."""
+    image between, is that article's. The surest adoption goes first, one at a time:
+    a column right under one of the article's columns or captions, or right of one
+    (text runs on to the right), before one left of an article; nearer before farther."""
     left = list(orphans)
-    changed = True
-    while changed and left:
-        changed = False
-        for b in list(left):
-            bx0, by0, bx1, _ = b.box
-            best, best_gap = None, None
+    while left:
+        best = None
+        for b in left:
             for g in groups:
-                for c in g.blocks:
-                    if c.kind != "body":
-                        continue
-                    cx0, cy0, cx1, _ = c.box
-                    gap = bx0 - cx1 if bx0 >= cx1 else cx0 - bx1
-                    below = by0 - c.box[3]
-                    beside = -0.5 * body <= gap <= 3 * body or (
-                        every is not None and gap > 0 and _nothing_between(every, b, c, tuple(g.blocks)))
-                    if beside and abs(by0 - cy0) <= 2.5 * body:
-                        # Ties go to the column on the left: text runs on to the right.
-                        key = (gap, 0 if bx0 >= cx1 else 1)
-                    elif not level_only and -0.5 * body <= below <= 1.5 * body \
-                            and overlap(bx0, bx1, cx0, cx1) > 0.5 * (bx1 - bx0):
-                        key = (below, 0)  # right under one of its columns: a jump line, a caption
-                    else:
-                        continue
-                    if best_gap is None or key < best_gap:
-                        best, best_gap = g, key
-            if best is not None:
-                best.blocks.append(b)
-                left.remove(b)
-                changed = True
+                key = _adoption(b, g, body, level_only, every)
+                if key is not None and (best is None or key < best[0]):
+                    best = (key, b, g)
+        if best is None:
+            break
+        _, b, g = best
+        g.blocks.append(b)
+        left.remove(b)
     return left
+
+
+def _adoption(b: Block, g: Group, body: float, level_only: bool, every: list[Block] | None):
+    """How surely group ``g`` takes block ``b``: (rank, distance), or None."""
+    bx0, by0, bx1, _ = b.box
+    best = None
+    for c in g.blocks:
+        cx0, cy0, cx1, cy1 = c.box
+        below = by0 - cy1
+        under = -0.5 * body <= below <= 1.5 * body and overlap(bx0, bx1, cx0, cx1) > 0.5 * (bx1 - bx0)
+        if c.kind == "small":  # a column going on under the article's caption
+            key = (0, below) if under else None
+        elif c.kind != "body":
+            continue
+        else:
+            gap = bx0 - cx1 if bx0 >= cx1 else cx0 - bx1
+            beside = -0.5 * body <= gap <= 3 * body or (
+                every is not None and gap > 0 and _nothing_between(every, b, c, tuple(g.blocks)))
+            if beside and abs(by0 - cy0) <= 2.5 * body:
+                key = (0 if bx0 >= cx1 else 1, gap)
+            elif not level_only and under:
+                key = (0, below)  # right under one of its columns: a jump line, a caption
+            else:
+                key = None
+        if key is not None and (best is None or key < best):
+            best = key
+    return best
 
 
 def _group_anchor(g: Group) -> tuple[float, float]:

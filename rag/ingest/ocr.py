@@ -19,7 +19,7 @@ import json
 import math
 from pathlib import Path
 
-from .layout import TextLine
+from .layout import TextLine, pitch_size
 
 OCR_DPI = 150
 #: Part of the cache key: results of another engine or resolution are not reused.
@@ -92,20 +92,12 @@ def _to_lines(quad, text: str, score: float, words) -> list[TextLine]:
             start = i
     pieces.append((start, len(text)))
     out = []
-    size = _pitch(text, lefts) or height
+    size = pitch_size(text, lefts) or height
     for a, b in pieces:
         wy = [p[1] for w in words[a:b] for p in w]
         piece_box = (lefts[a], min(min(wy), box[1]) if pieces[1:] else box[1], rights[b - 1], box[3])
         out.append(TextLine(text[a:b], piece_box, size, False, score, tuple(lefts[a:b]) + (rights[b - 1],)))
     return out
-
-
-def _pitch(text: str, lefts: list[float]) -> float | None:
-    """A line's type size from its characters' spacing: a Chinese character is one em
-    wide, while the detector's box height varies with its padding and the line's skew."""
-    steps = sorted(lefts[i + 1] - lefts[i] for i in range(len(text) - 1)
-                   if "\u4e00" <= text[i] <= "\u9fff" and "\u4e00" <= text[i + 1] <= "\u9fff")
-    return steps[len(steps) // 2] if len(steps) >= 3 else None
 
 
 def _slope(quad) -> float | None:
