@@ -53,7 +53,8 @@ def read_meta(models_dir: Path) -> dict:
 def ensure_span_onnx(models_dir: Path, cache_dir: Path) -> Path:
     """The int8 ONNX span reader in the model cache, built on first use."""
     meta = read_meta(models_dir)
-    dest = Path(cache_dir) / f"span-reader-{meta['sha256'][:16]}.onnx"
+    # -q2: frozen layers and embeddings quantized too (they were float32 constants before).
+    dest = Path(cache_dir) / f"span-reader-{meta['sha256'][:16]}-q2.onnx"
     if dest.exists():
         return dest
     from safetensors.torch import load_file

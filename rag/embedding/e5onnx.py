@@ -141,12 +141,39 @@ def export_onnx(st_folder: Path, out: Path) -> dict:
     return cfg
 
 
-def quantize_int8(src: Path, dst: Path, hidden: int, ffn: int) -> None:
+def _constants_to_initializers(graph, min_elements: int = 4096) -> bool:
+    """Large Constant nodes (a module's buffers, such as the span reader's frozen layers and
+    word embeddings, are exported as constants) become initializers, so that dynamic
+    quantization sees them; left as constants they stay float32 (the 250k-row embedding
+    table alone is 384 MB). Returns whether any moved."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    moved = []
+    for node in graph.node:
+        if node.op_type != "Constant" or len(node.attribute) != 1 or node.attribute[0].name != "value":
+            continue
+        tensor = node.attribute[0].t
+        if int(np.prod(tensor.dims)) < min_elements:
+            continue
+        init = numpy_helper.from_array(numpy_helper.to_array(tensor), node.output[0])
+        graph.initializer.append(init)
+        moved.append(node)
+    for node in moved:
+        graph.node.remove(node)
+    return bool(moved)
+
+
+def quantize_int8(src: Path, dst: Path, hidden: int, ffn: int, constants: bool = False) -> None:
     """Dynamic int8 (per-channel QInt8 weights) for the weight matmuls and the embeddings."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    graph = onnx.load(str(src), load_external_data=False).graph
+    model = onnx.load(str(src))
+    if constants and _constants_to_initializers(model.graph):
+        src = Path(dst).with_name(Path(dst).stem + ".fp32-init.onnx")
+        onnx.save(model, str(src))
+    graph = model.graph
     shapes = {t.name: list(t.dims) for t in graph.initializer}
     ffn_out = [n.name for n in graph.node
                if n.op_type == "MatMul" and shapes.get(n.input[1]) == [ffn, hidden]]
@@ -187,7 +214,7 @@ def export_int8(module, method: str, outputs: list[str], path: Path, cfg: dict) 
                               input_names=["input_ids", "attention_mask"], output_names=outputs,
                               dynamic_axes={"input_ids": dyn, "attention_mask": dyn, **{o: dyn for o in outputs}},
                               opset_version=17, dynamo=False, external_data=False)
-        quantize_int8(fp32, Path(tmp) / "int8.onnx", cfg["hidden_size"], cfg["intermediate_size"])
+        quantize_int8(fp32, Path(tmp) / "int8.onnx", cfg["hidden_size"], cfg["intermediate_size"], constants=True)
         (Path(tmp) / "int8.onnx").replace(path)
 
 
