@@ -219,12 +219,12 @@ def test_a_column_level_with_an_articles_first_row_is_its_even_past_its_own_colu
 
 def test_blocks_sharing_a_row_read_left_to_right():
     from rag.ingest.layout import Block
-    from rag.ingest.layout_groups import _columns_order
+    from rag.ingest.layout_groups import columns_order
 
     left = Block([as_line("株洲日报讯（记者/某某", 0, 100.4)])
     right = Block([as_line("通讯员/某某）", 130, 100.0)])
     below = Block([as_line("正文第一行文字正文第一行文字正文第一行", 0, 115)])  # the column, under both
-    assert [b.text[:2] for b in _columns_order([below, right, left])] == ["株洲", "通讯", "正文"]
+    assert [b.text[:2] for b in columns_order([below, right, left])] == ["株洲", "通讯", "正文"]
 
 
 def test_a_short_last_line_sized_wrong_by_the_ocr_stays_with_its_column():

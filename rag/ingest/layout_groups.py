@@ -115,7 +115,7 @@ def _furniture(blocks: list[Block], is_furniture_text, page_h: float) -> list[Bl
     return out
 
 
-def _columns_order(blocks: list[Block]) -> list[Block]:
+def columns_order(blocks: list[Block]) -> list[Block]:
     """Blocks of one article read column by column: columns are runs of blocks that
     overlap horizontally, read left to right, each top to bottom."""
     cols: list[list[Block]] = []
@@ -187,7 +187,7 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
     headless = _headless_groups(orphans)
     ordered = sorted(list(groups) + headless, key=lambda g: _group_anchor(g))
     for g in ordered:
-        g.blocks = _columns_order(g.blocks)
+        g.blocks = columns_order(g.blocks)
     return PageRead(tuple(ln for b in furniture for ln in b.lines), tuple(ordered), body)
 
 
