@@ -169,7 +169,9 @@ def quantize_int8(src: Path, dst: Path, hidden: int, ffn: int, constants: bool =
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = onnx.load(str(src))
+    # Only the span reader's export needs the tensors loaded (to move constants); the
+    # embedder's needs just the graph's shapes.
+    model = onnx.load(str(src), load_external_data=constants)
     if constants and _constants_to_initializers(model.graph):
         src = Path(dst).with_name(Path(dst).stem + ".fp32-init.onnx")
         onnx.save(model, str(src))

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .parse_lines import is_terminal
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 #: A head is set at least this much larger than the body text (headlines 1.3-4x, kickers
@@ -294,10 +296,11 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
         for b in blocks:
             last = b.lines[-1]
             gap = ln.box[1] - last.box[3]
-            size = last.size if _last_line_of(ln, b) else max(last.size, ln.size)
+            tail = _last_line_of(ln, b)
+            size = last.size if tail else max(last.size, ln.size)
             if not (-0.3 * size <= gap <= 0.9 * size):
                 continue
-            if max(last.size, ln.size) > SIZE_TOLERANCE * min(last.size, ln.size) and not _last_line_of(ln, b):
+            if max(last.size, ln.size) > SIZE_TOLERANCE * min(last.size, ln.size) and not tail:
                 continue
             # Against the block's width, not the last line's: an indented first
             # line is followed by a short last one that only overlaps the block.
@@ -317,11 +320,9 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
 
 
 def _last_line_of(ln: TextLine, b: Block) -> bool:
-    """A paragraph's short last line under a column (of two lines or more): it starts at the column's left edge,
-    stops short of its right edge and ends a sentence. OCR sizes a line of a few
+    """A paragraph's short last line under a column (of two lines or more): it starts at
+    the column's left edge, stops short of its right edge and ends a sentence. OCR sizes a line of a few
     characters from few positions, so its size may be far off; its place is not."""
-    from .parse_lines import is_terminal
-
     if len(b.lines) < 2:
         return False  # a column is known only from two lines
     last = b.lines[-1]
@@ -366,8 +367,6 @@ def paragraphs(blocks: list[Block]) -> list[list[TextLine]]:
     from its block's left edge, or one after a line that stops short with a
     sentence end, starts a paragraph; a column's first line goes on the
     paragraph of the last column unless it is indented."""
-    from .parse_lines import is_terminal
-
     out: list[list[TextLine]] = []
     for b in blocks:
         bx0, _, bx1, _ = b.box
