@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.records import Citation
+from ui.handlers import KEEP
 
 from .conftest import PLANTED_HEADLINE, PLANTED_QUESTION, UPLOAD_ISSUE
 
@@ -183,9 +184,10 @@ def test_chat_refuses_empty_and_overlong_questions(handlers):
 
 def test_chat_streams_answer_with_cards_and_follow_up(handlers):
     steps = list(handlers.chat("2025年株洲医保参保人数", [], "", "", "hybrid"))
-    assert "正在检索档案" in steps[0][0]
+    assert "正在检索档案" in steps[0][0] and steps[0][-1] == ""  # the box is emptied as the question is taken,
+    assert all(step[-1] == KEEP for step in steps[1:])  # then left alone: the next question may be typed
     conv, sources, status, turns, box = steps[-1]
-    assert "353万" in conv and 'class="cite-link"' in conv and box == ""
+    assert "353万" in conv and 'class="cite-link"' in conv
     assert "筑牢保障根基" in sources and "<mark>" in sources and ">推断<" in sources
     assert "复制引用" in sources
     conv, sources, status, turns, box = _last(handlers.chat("那2024年呢？", turns, "", "", "hybrid"))

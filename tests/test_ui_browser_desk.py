@@ -15,7 +15,7 @@ TABS = ("问答", "核查说法", "核查稿件", "原文", "档案")
 
 
 @pytest.fixture(scope="module")
-def app_url(request):
+def served(request):
     # The app as `rag serve` serves it: the API and the UI on one FastAPI app.
     require_browser()
     from rag.pipeline import Assistant
@@ -25,9 +25,14 @@ def app_url(request):
     assistant = Assistant.open(settings)
     server = Server(web_app(assistant, settings, Engine(assistant, settings)), "127.0.0.1", 0).start()
     try:
-        yield f"http://127.0.0.1:{server.port}/"
+        yield f"http://127.0.0.1:{server.port}/", assistant
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(served):
+    return served[0]
 
 
 def _open(page, url):
@@ -204,4 +209,33 @@ def test_keyboard_screen_reader_and_honest_timing(page, app_url):
     page.fill("#question textarea", "2025年株洲医保参保人数")
     page.click("#ask-button")
     page.wait_for_selector("#chat-status .msg:has-text('晚于')")
+    assert not page.errors, page.errors
+
+
+def test_a_question_sent_during_an_answer_is_answered_after_it(page, served, monkeypatch):
+    import time
+
+    url, assistant = served
+    answer = assistant.stream
+
+    def slow(*args, **kwargs):  # an answer that takes a while, as a big index under load does
+        time.sleep(1.5)
+        yield from answer(*args, **kwargs)
+
+    monkeypatch.setattr(assistant, "stream", slow)
+    _open(page, url)
+    page.fill("#question textarea", "2025年株洲医保参保人数")
+    page.press("#question textarea", "Enter")
+    page.press("#question textarea", "Enter")  # twice, by mistake: still one question
+    # The server took the first question (the box is emptied); it is still being answered.
+    page.wait_for_function("document.querySelector('#question textarea').value === ''", timeout=20_000)
+    assert page.locator("#conversation .reply.pending").count() == 1
+    page.fill("#question textarea", "株洲在2023年中国百强城市排行榜中排第几位？")
+    page.press("#question textarea", "Enter")
+    page.wait_for_function("document.querySelectorAll('#conversation .reply:not(.pending)').length >= 2",
+                           timeout=30_000)
+    page.wait_for_timeout(2_000)  # time for a wrongly repeated question to land too
+    bubbles = page.locator("#conversation .q-bubble").all_inner_texts()
+    assert bubbles == ["2025年株洲医保参保人数", "株洲在2023年中国百强城市排行榜中排第几位？"], bubbles
+    assert "请输入" not in page.locator("#chat-status").inner_text()
     assert not page.errors, page.errors

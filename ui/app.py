@@ -17,7 +17,7 @@ from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
 from .links import esc, parse_span
 from .render import conversation_html, message_html, sources_html
-from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, RESULT_JS, SCROLL_JS,
+from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, READY_JS, RESULT_JS, SCROLL_JS,
                       SOURCES_JS)
 
 #: How the page names each retrieval mode.
@@ -143,6 +143,7 @@ def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
     demo.load(restore, [chat["saved"], search],
               [chat["conversation"], chat["sources"], chat["turns"], article, tabs, asked],
               js=LOAD_JS, api_visibility="private", queue=False).then(
+        None, js=READY_JS).then(
         ask, [asked, chat["turns"]],
         [chat["conversation"], chat["sources"], chat["status"], chat["turns"], chat["question"]],
         api_visibility="private", show_progress="hidden", concurrency_limit=CONCURRENCY,
@@ -182,8 +183,10 @@ def _chat_tab(gr, h: Handlers, settings) -> dict:
     common = dict(outputs=outputs, show_progress="hidden", concurrency_limit=CONCURRENCY,
                   concurrency_id="answer")
     save = dict(fn=dump_turns, inputs=turns, outputs=saved, api_visibility="private", queue=False)
-    send.click(h.chat, inputs, api_name="chat", **common).then(**save)
-    question.submit(h.chat, inputs, api_visibility="private", **common).then(**save)
+    # One event for the button and Enter. A question sent while another is being answered
+    # waits for it ("always_last"), rather than being dropped as Gradio's default would.
+    gr.on([send.click, question.submit], h.chat, inputs, api_name="chat", trigger_mode="always_last",
+          **common).then(**save)
     examples.click(_ask_example(h), inputs[1:], api_visibility="private", **common).then(**save)
     clear.click(h.clear, None, outputs, api_visibility="private", queue=False).then(**save)
     return {"conversation": conv, "sources": sources, "status": status, "question": question,

@@ -30,6 +30,9 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 #: How long a question waits for the model to load before it is answered anyway.
 MODEL_WAIT_S = 600
+#: Gradio's "leave this output as it is". The question box is emptied once, when a question
+#: is taken; later updates leave it alone, so the next question typed meanwhile survives.
+KEEP = {"__type__": "update"}
 NOT_CHINESE_HINT = "提示：档案是中文报纸，用中文提问更准确，例如“2025年株洲医保参保人数”。下面是按原文检索的结果。"
 
 # Reasons the library gives in English (rag/ingest/textio.py, rag/ingest/parse*.py), as the page says them.
@@ -207,7 +210,7 @@ class Engine:
                                  changed).start()
 
 
-ChatOutput = tuple[str, str, str, list, str]
+ChatOutput = tuple[str, str, str, list, str | dict]  # the box: text, or KEEP
 
 
 class Handlers:
@@ -251,7 +254,7 @@ class Handlers:
                     now = time.perf_counter()
                     if now - last >= 0.05:  # keep the socket quiet under many users
                         last = now
-                        yield conversation_html(turns, pending=q, partial=partial), sources_html(turns), "", turns, ""
+                        yield conversation_html(turns, pending=q, partial=partial), sources_html(turns), "", turns, KEEP
                 else:
                     answer = piece
         except RagError as exc:
@@ -273,7 +276,7 @@ class Handlers:
                     notice, answer.resolved_question, (time.perf_counter() - t0) * 1000, closest, wait_ms)
         turns = turns + [turn]
         status = message_html(" ".join(notes), "info") if notes else ""
-        yield conversation_html(turns), sources_html(turns), status, turns, ""
+        yield conversation_html(turns), sources_html(turns), status, turns, KEEP
 
     def clear(self) -> ChatOutput:
         return conversation_html([]), sources_html([]), "", [], ""

@@ -183,10 +183,21 @@ PAGE_JS = """
     const scroller = document.getElementById("conversation");
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   };
+  // A question is taken once the page holds its saved conversation (READY_JS), and once:
+  // Enter again, or on an empty box, while it is being answered is not a new question.
+  const asking = (ev) => {
+    const box = document.querySelector("#question textarea");
+    const text = box ? box.value.trim() : "";
+    const hold = () => { ev.preventDefault(); ev.stopImmediatePropagation(); };
+    if (!document.body.dataset.zzReady) { hold(); window.zzEarly = Boolean(text); return; }
+    if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) return hold();
+    window.zzSent = text;
+    pending();
+  };
   document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.target.closest("#question")) pending();
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.target.closest("#question")) asking(ev);
   }, true);
-  document.addEventListener("click", (ev) => { if (ev.target.closest("#ask-button")) pending(); }, true);
+  document.addEventListener("click", (ev) => { if (ev.target.closest("#ask-button")) asking(ev); }, true);
   // Tabs: arrow keys, Home and End move between them (WAI-ARIA tabs pattern).
   document.addEventListener("keydown", (ev) => {
     const tab = ev.target.closest && ev.target.closest("[role=tab]");
@@ -213,6 +224,15 @@ PAGE_JS = """
   translate();
 }
 """ % (MAX_QUESTION_CHARS, COUNT_FROM, json.dumps(GRADIO_ZH, ensure_ascii=False))
+
+# After the saved conversation is restored: questions may be taken (PAGE_JS), and one sent
+# before that is sent now.
+READY_JS = """
+() => {
+  document.body.dataset.zzReady = "1";
+  if (window.zzEarly) { window.zzEarly = false; document.querySelector("#ask-button").click(); }
+}
+"""
 
 # On page load: hand the page's query string to the server, and drop ?q= so a reload does not ask again.
 LOAD_JS = """
