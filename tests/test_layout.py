@@ -278,3 +278,17 @@ def test_a_column_between_two_articles_goes_on_from_the_one_on_its_left():
     left = next(g for g in read.groups if g.head.text.startswith("左边"))
     assert "".join(b.text for b in left.blocks).replace("甲", "").replace("乙", "").startswith("丙" * 10)
     assert "丁" * 10 in "".join(b.text for b in left.blocks)
+
+
+def test_a_column_right_of_a_short_headline_in_its_row_is_that_articles():
+    # A's headline is set over its first column only, which starts with an image (no text);
+    # A's second column starts right under the headline's row. B's headline, to the right,
+    # is over its own columns, which start level with A's second column.
+    page = (chars("短标题", 0, 0, 20) + column("甲" * 30, 0, 150) + column("乙" * 60, 115, 30, indent=False)
+            + chars("右边文章的标题", 230, 0, 20) + chars("记者/某某", 230, 28)
+            + column("丙" * 40, 230, 45) + column("丁" * 40, 345, 45, indent=False))
+    read = read_page(chars_to_lines(page), 800, is_furniture_text)
+    a = next(g for g in read.groups if g.head.text == "短标题")
+    b = next(g for g in read.groups if g.head.text.startswith("右边"))
+    assert "乙" * 10 in "".join(x.text for x in a.blocks)
+    assert "乙" not in "".join(x.text for x in b.blocks)

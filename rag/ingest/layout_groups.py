@@ -250,7 +250,7 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
 def _adoption(b: Block, g: Group, body: float, level_only: bool, every: list[Block] | None):
     """How surely group ``g`` takes block ``b``: (rank, distance), or None."""
     bx0, by0, bx1, _ = b.box
-    best = None
+    best = _right_of_head(b, g, body, every)
     for c in g.blocks:
         cx0, cy0, cx1, cy1 = c.box
         below = by0 - cy1
@@ -272,6 +272,30 @@ def _adoption(b: Block, g: Group, body: float, level_only: bool, every: list[Blo
         if key is not None and (best is None or key < best):
             best = key
     return best
+
+
+def _right_of_head(b: Block, g: Group, body: float, every: list[Block] | None):
+    """(0, gap) when ``b`` starts in the row right under ``g``'s headline, to its right, with
+    nothing above it in that row nor between: a headline set over the first column of its
+    article only (headlines start where their article starts). None otherwise."""
+    if g.head is None or every is None:
+        return None
+    heads = [x for x in (g.kicker, g.head, g.sub) if x is not None]
+    hy0 = min(x.box[1] for x in heads)
+    hx1 = max(x.box[2] for x in heads)
+    hy1 = (g.sub or g.head).box[3]
+    bx0, by0, bx1, _ = b.box
+    if bx0 < hx1 - body or not hy1 - 0.5 * body <= by0 <= hy1 + 2.5 * body:
+        return None
+    for c in every:
+        if c is b or any(c is x for x in heads):
+            continue
+        x0, y0, x1, y1 = c.box
+        above = overlap(hx1, bx1, x0, x1) > 0 and overlap(hy0, by0, y0, y1) > 0
+        between = overlap(hx1, bx0, x0, x1) > 0 and overlap(by0, by0 + 3 * body, y0, y1) > 0
+        if above or between:
+            return None
+    return (0, bx0 - hx1)
 
 
 def _group_anchor(g: Group) -> tuple[float, float]:
