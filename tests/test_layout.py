@@ -179,6 +179,20 @@ def test_a_line_the_detector_ran_across_a_gutter_is_cut_where_its_neighbours_sho
     assert cut_at_gutters(wide) == wide
 
 
+def test_a_columns_first_line_run_across_the_gutter_is_cut_from_the_two_lines_below():
+    from rag.ingest.layout import cut_at_gutters
+
+    # The first row of two columns set at a leading of 1.6, detected as one line; there is
+    # nothing above it, so only the two rows below show the gutter (x 100-115).
+    merged = ocr_line("左栏第一行文字甲乙丙右栏第一行文字甲乙丙", 0, 0)
+    merged = TextLine(merged.text, (0, 0, 215, 10), BODY, False, 0.99,
+                      tuple(range(0, 100, 10)) + tuple(range(115, 216, 10)))
+    rows = [ocr_line("左栏第二行文字甲乙丙", 0, 16), ocr_line("右栏第二行文字甲乙丙", 115, 16),
+            ocr_line("左栏第三行文字甲乙丙", 0, 32), ocr_line("右栏第三行文字甲乙丙", 115, 32)]
+    got = sorted(ln.text for ln in cut_at_gutters([merged] + rows))
+    assert "左栏第一行文字甲乙丙" in got and "右栏第一行文字甲乙丙" in got
+
+
 def test_a_short_ocr_fragment_with_a_misjudged_size_rejoins_its_line():
     from rag.ingest.layout import make_blocks, snap_sizes
 
@@ -292,3 +306,28 @@ def test_a_column_right_of_a_short_headline_in_its_row_is_that_articles():
     b = next(g for g in read.groups if g.head.text.startswith("右边"))
     assert "乙" * 10 in "".join(x.text for x in a.blocks)
     assert "乙" not in "".join(x.text for x in b.blocks)
+
+
+def test_a_column_going_on_under_an_articles_text_is_not_taken_by_a_level_neighbour():
+    # A's second column: a short line level with its first column, a subheading of two lines
+    # (each its own block), then the text. B, to the right, has a column that starts level with that text, with only B's own
+    # first column between: the text still goes on under A's lines, so it is A's.
+    a = (chars("左边标题", 0, 0, 20) + column("甲" * 60, 0, 30)
+         + chars("每一步都踩在", 115, 30) + chars("服务新温度窗口开", 135, 45)
+         + chars("尖上", 115, 60) + column("乙" * 60, 115, 75))
+    b = (chars("右边文章的很长的标题", 240, 0, 20) + chars("记者/某某", 240, 28)
+         + column("丙" * 50, 240, 45) + column("丁" * 50, 355, 75, indent=False))
+    read = read_page(chars_to_lines(a + b), 800, is_furniture_text)
+    left = next(g for g in read.groups if g.head.text.startswith("左边"))
+    right = next(g for g in read.groups if g.head.text.startswith("右边"))
+    assert "乙" * 10 in "".join(x.text for x in left.blocks)
+    assert "乙" not in "".join(x.text for x in right.blocks)
+
+
+def test_a_piece_the_detector_read_twice_goes_and_its_line_stays():
+    from rag.ingest.layout import drop_repeats
+
+    line = ocr_line("曾在学校拿到全年级第一的成绩", 115, 30)
+    piece = ocr_line("曾", 113, 30)  # cut off a line the detector ran into this one
+    elsewhere = ocr_line("曾", 0, 60)  # the same character on another line is text
+    assert drop_repeats([piece, line, elsewhere]) == [line, elsewhere]

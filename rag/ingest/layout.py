@@ -204,10 +204,15 @@ def _stacked_sizes(lines: list[TextLine], body: float) -> list[TextLine]:
     return out
 
 
+#: How far, in line heights, a line's neighbours reach: two lines either side at a leading
+#: of up to 2 (the first or last line of a column has neighbours on one side only).
+NEIGHBOUR_LINES = 4.2
+
+
 def cut_at_gutters(lines: list[TextLine]) -> list[TextLine]:
     """An OCR detector sometimes runs one line across a column gutter (reading the white
     space as a stray character). Such a line is cut where its neighbours show a gutter:
-    two or more lines within three line heights end at one edge inside it, two or more
+    two or more lines within two lines either side end at one edge inside it, two or more
     start at the next edge, and none runs across. Characters inside the gutter go."""
     out: list[TextLine] = []
     for ln in lines:
@@ -222,7 +227,7 @@ def _cut_line(ln: TextLine, lines: list[TextLine]) -> list[TextLine]:
     x0, y0, x1, y1 = ln.box
     h = y1 - y0
     mid = (y0 + y1) / 2
-    near = [o for o in lines if o is not ln and abs((o.box[1] + o.box[3]) / 2 - mid) <= 3 * h
+    near = [o for o in lines if o is not ln and abs((o.box[1] + o.box[3]) / 2 - mid) <= NEIGHBOUR_LINES * h
             and overlap(o.box[0], o.box[2], x0, x1) > 0 and max(o.size, ln.size) <= 1.3 * min(o.size, ln.size)]
     for edge in sorted({o.box[2] for o in near if x0 + 2 * h < o.box[2] < x1 - 2 * h}):
         enders = [o.box[2] for o in near if edge <= o.box[2] <= edge + 0.6 * h]
@@ -271,11 +276,27 @@ def pitch_size(text: str, lefts: tuple[float, ...] | list[float]) -> float | Non
     return span / steps if steps >= 3 else None
 
 
+def drop_repeats(lines: list[TextLine]) -> list[TextLine]:
+    """The detector sometimes reads a piece of a line twice: as the line, and inside a second
+    box (often one run across a gutter into it). A piece lying within a line's box that
+    reads some of its characters goes; the whole line stays."""
+    def inside(a: TextLine, b: TextLine) -> bool:
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a.box, b.box
+        area = max(ax1 - ax0, 1e-6) * max(ay1 - ay0, 1e-6)
+        return overlap(ax0, ax1, bx0, bx1) * overlap(ay0, ay1, by0, by1) >= 0.5 * area
+
+    def repeats(i: int, a: TextLine) -> bool:
+        return any(j != i and a.text in b.text and (len(a.text), i) < (len(b.text), j) and inside(a, b)
+                   for j, b in enumerate(lines))
+    return [ln for i, ln in enumerate(lines) if not repeats(i, ln)]
+
+
 def ocr_page_lines(lines: list[TextLine]) -> list[TextLine]:
-    """OCR lines made ready for layout: sized by their pitch, cut at gutters, sizes steadied."""
+    """OCR lines made ready for layout: sized by their pitch, cut at gutters, repeats
+    dropped (a piece cut off may be one that its own line holds too), sizes steadied."""
     sized = [TextLine(ln.text, ln.box, pitch_size(ln.text, ln.xs[:-1]) or ln.size, ln.bold, ln.conf, ln.xs)
              if len(ln.xs) == len(ln.text) + 1 else ln for ln in lines]
-    return snap_sizes(cut_at_gutters(sized))
+    return snap_sizes(drop_repeats(cut_at_gutters(sized)))
 
 
 def body_size(lines: list[TextLine]) -> float:

@@ -235,7 +235,12 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
     while left:
         best = None
         for b in left:
+            # A block going on under a block of text starts no column: it is level with nothing,
+            # and only the article that block is in (under its own caption, say) may take it now.
+            above = _right_above(b, every, body) if level_only and every is not None else []
             for g in groups:
+                if any(not any(c is x for x in g.blocks) for c in above):
+                    continue
                 key = _adoption(b, g, body, level_only, every)
                 if key is not None and (best is None or key < best[0]):
                     best = (key, b, g)
@@ -245,6 +250,13 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
         g.blocks.append(b)
         left.remove(b)
     return left
+
+
+def _right_above(b: Block, every: list[Block], body: float) -> list[Block]:
+    """Blocks of text that ``b`` starts right under, overlapping it."""
+    return [c for c in every if c is not b and c.kind in ("body", "small")
+            and -0.5 * body <= b.box[1] - c.box[3] <= 1.5 * body
+            and overlap(b.box[0], b.box[2], c.box[0], c.box[2]) > 0]
 
 
 def _adoption(b: Block, g: Group, body: float, level_only: bool, every: list[Block] | None):
