@@ -196,6 +196,11 @@ def test_chat_streams_answer_with_cards_and_follow_up(handlers):
     assert "按上文理解为" in conv and sources.count("<details") == 2
 
 
+def test_clearing_the_conversation_leaves_a_question_being_typed(handlers):
+    conv, sources, status, turns, box = handlers.clear()
+    assert turns == [] and box == KEEP and "cite-card" not in sources
+
+
 def test_chat_date_filter_note(handlers):
     conv, sources, status, turns, box = _last(
         handlers.chat("2025年株洲医保参保人数", [], "2023-07-01", "2023-07-31", "keyword"))

@@ -90,18 +90,35 @@ def _open(page, url):
 
 
 def _clear(page):
-    """Clear the conversation and wait for the server's reply to it. The reply also empties
-    the question box, so a question typed before it lands would be wiped (no person types
-    that fast after a click; the test does)."""
+    """Clear the conversation and wait for a reply from the server (the question box is
+    left alone, so a question typed before the reply lands stays)."""
     with page.expect_response(lambda r: "/run/" in r.url and r.request.method == "POST"):
         page.click("#clear-button")
+
+
+def wait_for_replies(page, n_replies, timeout=None):
+    """Wait until ``n_replies`` answers are on screen; on a timeout, say what the page shows."""
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    try:
+        page.wait_for_function(
+            f"document.querySelectorAll('#conversation .reply:not(.pending)').length >= {n_replies}",
+            timeout=timeout)
+    except PageTimeout:
+        state = page.evaluate("""() => ({
+            replies: document.querySelectorAll('#conversation .reply:not(.pending)').length,
+            pending: [...document.querySelectorAll('#conversation .reply.pending')].map(r => r.innerText),
+            questions: [...document.querySelectorAll('#conversation .q-bubble')].map(q => q.innerText),
+            box: (document.querySelector('#question textarea') || {}).value,
+            status: (document.querySelector('#chat-status') || {}).innerText,
+            ready: document.body.dataset.zzReady || null, early: window.zzEarly || null})""")
+        raise AssertionError(f"{n_replies} replies expected; the page shows {state}; errors {page.errors}") from None
 
 
 def _ask(page, question, n_replies):
     page.fill("#question textarea", question)
     page.click("#ask-button")
-    page.wait_for_function(
-        f"document.querySelectorAll('#conversation .reply:not(.pending)').length >= {n_replies}")
+    wait_for_replies(page, n_replies)
 
 
 def _wait_until_saved(page):
@@ -283,7 +300,7 @@ def test_reload_keeps_the_conversation_and_links_reopen(page, app_url):
 
     # ?q= asks its question, once: the address drops it so a reload does not ask again.
     page.goto(app_url + "?q=" + "株洲在2023年中国百强城市排行榜中排第几位？", wait_until="load")
-    page.wait_for_function("document.querySelectorAll('#conversation .reply:not(.pending)').length >= 1")
+    wait_for_replies(page, 1)
     assert "78" in page.locator("#conversation").inner_text()
     assert "q=" not in page.url
     article_id = page.locator("#sources a.article-link").first.get_attribute("data-article")

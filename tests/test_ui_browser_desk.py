@@ -4,7 +4,7 @@ keyboard and the screen reader, honest timing."""
 
 import pytest
 
-from .test_ui_browser import DESKTOP, PHONE, SHOTS, page, require_browser  # noqa: F401 (page: a fixture)
+from .test_ui_browser import DESKTOP, PHONE, SHOTS, page, require_browser, wait_for_replies  # noqa: F401 (page: a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
@@ -47,8 +47,7 @@ def _no_horizontal_scroll(page) -> bool:
 def _ask_by_enter(page, question, n_replies):
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('#conversation .reply:not(.pending)').length >= {n_replies}")
+    wait_for_replies(page, n_replies)
 
 
 def _tab(page, name):
@@ -232,8 +231,7 @@ def test_a_question_sent_during_an_answer_is_answered_after_it(page, served, mon
     assert page.locator("#conversation .reply.pending").count() == 1
     page.fill("#question textarea", "株洲在2023年中国百强城市排行榜中排第几位？")
     page.press("#question textarea", "Enter")
-    page.wait_for_function("document.querySelectorAll('#conversation .reply:not(.pending)').length >= 2",
-                           timeout=30_000)
+    wait_for_replies(page, 2, timeout=30_000)
     page.wait_for_timeout(2_000)  # time for a wrongly repeated question to land too
     bubbles = page.locator("#conversation .q-bubble").all_inner_texts()
     assert bubbles == ["2025年株洲医保参保人数", "株洲在2023年中国百强城市排行榜中排第几位？"], bubbles

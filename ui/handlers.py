@@ -279,7 +279,8 @@ class Handlers:
         yield conversation_html(turns), sources_html(turns), status, turns, KEEP
 
     def clear(self) -> ChatOutput:
-        return conversation_html([]), sources_html([]), "", [], ""
+        """An empty conversation; a question being typed stays in its box."""
+        return conversation_html([]), sources_html([]), "", [], KEEP
 
     # -- verification ---------------------------------------------------------
 

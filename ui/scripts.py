@@ -189,7 +189,7 @@ PAGE_JS = """
     const box = document.querySelector("#question textarea");
     const text = box ? box.value.trim() : "";
     const hold = () => { ev.preventDefault(); ev.stopImmediatePropagation(); };
-    if (!document.body.dataset.zzReady) { hold(); window.zzEarly = Boolean(text); return; }
+    if (!document.body.dataset.zzReady) { hold(); window.zzEarly = text ? performance.now() : 0; return; }
     if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) return hold();
     window.zzSent = text;
     pending();
@@ -230,7 +230,9 @@ PAGE_JS = """
 READY_JS = """
 () => {
   document.body.dataset.zzReady = "1";
-  if (window.zzEarly) { window.zzEarly = false; document.querySelector("#ask-button").click(); }
+  const at = window.zzEarly;  // the time shown counts from the key, not from now
+  window.zzEarly = 0;
+  if (at) { document.querySelector("#ask-button").click(); window.zzAskedAt = at; }
 }
 """
 
