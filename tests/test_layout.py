@@ -191,6 +191,11 @@ def test_a_columns_first_line_run_across_the_gutter_is_cut_from_the_two_lines_be
             ocr_line("左栏第三行文字甲乙丙", 0, 32), ocr_line("右栏第三行文字甲乙丙", 115, 32)]
     got = sorted(ln.text for ln in cut_at_gutters([merged] + rows))
     assert "左栏第一行文字甲乙丙" in got and "右栏第一行文字甲乙丙" in got
+    # The detector's boxes end a column's lines raggedly (a narrow last character): up to a
+    # character or so short of the column's edge still shows the gutter.
+    rows[0] = ocr_line("左栏第二行文字甲乙", 0, 16, pitch=10.2)
+    got = sorted(ln.text for ln in cut_at_gutters([merged] + rows))
+    assert "左栏第一行文字甲乙丙" in got and "右栏第一行文字甲乙丙" in got
 
 
 def test_a_short_ocr_fragment_with_a_misjudged_size_rejoins_its_line():

@@ -212,7 +212,8 @@ NEIGHBOUR_LINES = 4.2
 def cut_at_gutters(lines: list[TextLine]) -> list[TextLine]:
     """An OCR detector sometimes runs one line across a column gutter (reading the white
     space as a stray character). Such a line is cut where its neighbours show a gutter:
-    two or more lines within two lines either side end at one edge inside it, two or more
+    two or more lines within two lines either side end at one edge inside it (give or take
+    a character and a half: the detector ends a column's lines raggedly), two or more
     start at the next edge, and none runs across. Characters inside the gutter go."""
     out: list[TextLine] = []
     for ln in lines:
@@ -230,7 +231,7 @@ def _cut_line(ln: TextLine, lines: list[TextLine]) -> list[TextLine]:
     near = [o for o in lines if o is not ln and abs((o.box[1] + o.box[3]) / 2 - mid) <= NEIGHBOUR_LINES * h
             and overlap(o.box[0], o.box[2], x0, x1) > 0 and max(o.size, ln.size) <= 1.3 * min(o.size, ln.size)]
     for edge in sorted({o.box[2] for o in near if x0 + 2 * h < o.box[2] < x1 - 2 * h}):
-        enders = [o.box[2] for o in near if edge <= o.box[2] <= edge + 0.6 * h]
+        enders = [o.box[2] for o in near if edge <= o.box[2] <= edge + 1.5 * h]
         if len(enders) < 2:
             continue
         r = max(enders)  # the column's right edge (justified lines end there)
