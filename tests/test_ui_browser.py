@@ -110,8 +110,7 @@ def wait_for_replies(page, n_replies, timeout=None):
             pending: [...document.querySelectorAll('#conversation .reply.pending')].map(r => r.innerText),
             questions: [...document.querySelectorAll('#conversation .q-bubble')].map(q => q.innerText),
             box: (document.querySelector('#question textarea') || {}).value,
-            status: (document.querySelector('#chat-status') || {}).innerText,
-            ready: document.body.dataset.zzReady || null, early: window.zzEarly || null})""")
+            status: (document.querySelector('#chat-status') || {}).innerText})""")
         raise AssertionError(f"{n_replies} replies expected; the page shows {state}; errors {page.errors}") from None
 
 

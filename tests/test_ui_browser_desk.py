@@ -227,13 +227,14 @@ def test_a_question_sent_during_an_answer_is_answered_after_it(page, served, mon
     page.press("#question textarea", "Enter")
     page.press("#question textarea", "Enter")  # twice, by mistake: still one question
     # The server took the first question (the box is emptied); it is still being answered.
-    page.wait_for_function("document.querySelector('#question textarea').value === ''", timeout=20_000)
+    page.wait_for_function("document.querySelector('#question textarea').value === ''")
     assert page.locator("#conversation .reply.pending").count() == 1
     page.fill("#question textarea", "株洲在2023年中国百强城市排行榜中排第几位？")
     page.press("#question textarea", "Enter")
-    wait_for_replies(page, 2, timeout=30_000)
+    wait_for_replies(page, 2)
     page.wait_for_timeout(2_000)  # time for a wrongly repeated question to land too
     bubbles = page.locator("#conversation .q-bubble").all_inner_texts()
     assert bubbles == ["2025年株洲医保参保人数", "株洲在2023年中国百强城市排行榜中排第几位？"], bubbles
     assert "请输入" not in page.locator("#chat-status").inner_text()
     assert not page.errors, page.errors
+

@@ -183,14 +183,16 @@ PAGE_JS = """
     const scroller = document.getElementById("conversation");
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   };
-  // A question is taken once the page holds its saved conversation (READY_JS), and once:
-  // Enter again, or on an empty box, while it is being answered is not a new question.
+  // A question is taken once: Enter again, or on an empty box, while it is being answered
+  // is not a new question (Gradio would send it when the answer is done).
   const asking = (ev) => {
     const box = document.querySelector("#question textarea");
     const text = box ? box.value.trim() : "";
-    const hold = () => { ev.preventDefault(); ev.stopImmediatePropagation(); };
-    if (!document.body.dataset.zzReady) { hold(); window.zzEarly = text ? performance.now() : 0; return; }
-    if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) return hold();
+    if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) {
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      return;
+    }
     window.zzSent = text;
     pending();
   };
@@ -224,17 +226,6 @@ PAGE_JS = """
   translate();
 }
 """ % (MAX_QUESTION_CHARS, COUNT_FROM, json.dumps(GRADIO_ZH, ensure_ascii=False))
-
-# After the saved conversation is restored: questions may be taken (PAGE_JS), and one sent
-# before that is sent now.
-READY_JS = """
-() => {
-  document.body.dataset.zzReady = "1";
-  const at = window.zzEarly;  // the time shown counts from the key, not from now
-  window.zzEarly = 0;
-  if (at) { document.querySelector("#ask-button").click(); window.zzAskedAt = at; }
-}
-"""
 
 # On page load: hand the page's query string to the server, and drop ?q= so a reload does not ask again.
 LOAD_JS = """
