@@ -41,6 +41,32 @@ UPLOAD_ISSUE = ("# 株洲日报\n\n2024年5月1日 星期三 第24001期\n\n## �
                 "株洲日报讯 4月30日,第十届炎陵黄桃节开幕,吸引游客3.2万人次。\n")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # A browser test that times out says what the server's threads were doing then: a
+    # thread stuck on a lock reads differently from threads busy on a loaded machine.
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and item.get_closest_marker("browser"):
+        report.sections.append(("server threads at the failure", _thread_stacks()))
+
+
+def _thread_stacks(depth: int = 6) -> str:
+    import sys
+    import threading
+    import traceback
+
+    frames = sys._current_frames()
+    out = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident)
+        if frame is None or thread is threading.current_thread():
+            continue
+        stack = traceback.format_stack(frame)[-depth:]
+        out.append(f"--- {thread.name}\n" + "".join(stack))
+    return "\n".join(out)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path_factory):
     # No test reads the developer's own index or settings.

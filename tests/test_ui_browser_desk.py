@@ -228,7 +228,7 @@ def test_a_question_sent_during_an_answer_is_answered_after_it(page, served, mon
     page.press("#question textarea", "Enter")  # twice, by mistake: still one question
     # The server took the first question (the box is emptied); it is still being answered.
     page.wait_for_function("document.querySelector('#question textarea').value === ''")
-    assert page.locator("#conversation .reply.pending").count() == 1
+    assert page.locator("#conversation .reply.pending").count() == 1, "not shown as pending, or twice"
     page.fill("#question textarea", "株洲在2023年中国百强城市排行榜中排第几位？")
     page.press("#question textarea", "Enter")
     wait_for_replies(page, 2)
