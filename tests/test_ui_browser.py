@@ -86,7 +86,7 @@ def page(request, app_url):
 
 def _open(page, url):
     page.goto(url, wait_until="load")
-    page.wait_for_selector("#conversation .conv")
+    page.wait_for_function("document.body.dataset.zzReady === '1'")  # the page is up (READY_JS)
 
 
 def _clear(page):

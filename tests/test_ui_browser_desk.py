@@ -37,7 +37,7 @@ def app_url(served):
 
 def _open(page, url):
     page.goto(url, wait_until="load")
-    page.wait_for_selector("#conversation .conv")
+    page.wait_for_function("document.body.dataset.zzReady === '1'")  # the page is up (READY_JS)
 
 
 def _no_horizontal_scroll(page) -> bool:

@@ -17,7 +17,7 @@ from .handlers import MAX_QUESTION_CHARS, Engine, Handlers
 from .history import STORAGE_KEY, dump_turns, load_turns
 from .links import esc, parse_span
 from .render import conversation_html, message_html, sources_html
-from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, RESULT_JS, SCROLL_JS,
+from .scripts import (ARTICLE_JS, EXAMPLE_JS, LOAD_JS, PAGE_JS, READY_JS, RESULT_JS, SCROLL_JS,
                       SOURCES_JS)
 
 #: How the page names each retrieval mode.
@@ -147,7 +147,8 @@ def _wire_history(gr, h: Handlers, demo, chat: dict, tabs, article) -> None:
         [chat["conversation"], chat["sources"], chat["status"], chat["turns"], chat["question"]],
         api_visibility="private", show_progress="hidden", concurrency_limit=CONCURRENCY,
         concurrency_id="answer").then(
-        dump_turns, chat["turns"], chat["saved"], api_visibility="private", queue=False)
+        dump_turns, chat["turns"], chat["saved"], api_visibility="private", queue=False).then(
+        None, js=READY_JS)
 
 
 def _chat_tab(gr, h: Handlers, settings) -> dict:

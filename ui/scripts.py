@@ -184,17 +184,17 @@ PAGE_JS = """
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   };
   // A question is taken once: Enter again, or on an empty box, while it is being answered
-  // is not a new question (Gradio would send it when the answer is done).
+  // is not a new question (Gradio would send it when the answer is done). One sent before the
+  // page is up (the box shows a moment before Gradio sends events) is held until READY_JS.
   const asking = (ev) => {
     const box = document.querySelector("#question textarea");
     const text = box ? box.value.trim() : "";
-    if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) {
-      ev.preventDefault();
-      ev.stopImmediatePropagation();
-      return;
-    }
+    const hold = () => { ev.preventDefault(); ev.stopImmediatePropagation(); };
+    if (window.zzResend) { window.zzResend = false; return; }  // the held question, sent now
+    if (document.querySelector("#conversation .reply.pending") && (!text || text === window.zzSent)) return hold();
     window.zzSent = text;
     pending();
+    if (!document.body.dataset.zzReady) { hold(); window.zzEarly = Boolean(text); }
   };
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.target.closest("#question")) asking(ev);
@@ -226,6 +226,18 @@ PAGE_JS = """
   translate();
 }
 """ % (MAX_QUESTION_CHARS, COUNT_FROM, json.dumps(GRADIO_ZH, ensure_ascii=False))
+
+# Once the saved conversation is back (Gradio has sent and answered an event: the page is up),
+# questions are taken, and one held until now is sent.
+READY_JS = """
+() => {
+  document.body.dataset.zzReady = "1";
+  if (!window.zzEarly) return;
+  window.zzEarly = false;
+  window.zzResend = true;  // shown as pending, and timed, from its key already
+  document.querySelector("#ask-button").click();
+}
+"""
 
 # On page load: hand the page's query string to the server, and drop ?q= so a reload does not ask again.
 LOAD_JS = """
