@@ -238,3 +238,26 @@ def test_a_question_sent_during_an_answer_is_answered_after_it(page, served, mon
     assert "请输入" not in page.locator("#chat-status").inner_text()
     assert not page.errors, page.errors
 
+
+
+def test_a_question_sent_while_a_linked_question_is_answered_is_answered_after_it(page, served, monkeypatch):
+    import time
+    from urllib.parse import quote
+
+    url, assistant = served
+    answer = assistant.stream
+
+    def slow(*args, **kwargs):
+        time.sleep(1.5)
+        yield from answer(*args, **kwargs)
+
+    monkeypatch.setattr(assistant, "stream", slow)
+    # A ?q= link asks its question as the page loads; another is sent while that one is answered.
+    page.goto(url + "?q=" + quote("2025年株洲医保参保人数"), wait_until="load")
+    page.wait_for_selector("#conversation .reply.pending")
+    page.fill("#question textarea", "株洲在2023年中国百强城市排行榜中排第几位？")
+    page.press("#question textarea", "Enter")
+    wait_for_replies(page, 2)
+    bubbles = page.locator("#conversation .q-bubble").all_inner_texts()
+    assert bubbles == ["2025年株洲医保参保人数", "株洲在2023年中国百强城市排行榜中排第几位？"], bubbles
+    assert not page.errors, page.errors
