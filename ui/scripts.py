@@ -184,8 +184,8 @@ PAGE_JS = """
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   };
   // A question is taken once: Enter again, or on an empty box, while it is being answered
-  // is not a new question (Gradio would send it when the answer is done). One sent before the
-  // page is up (the box shows a moment before Gradio sends events) is held until READY_JS.
+  // is not a new question (Gradio would send it when the answer is done). One sent while the
+  // page's load events still run (Gradio would lose it) is held until READY_JS.
   const asking = (ev) => {
     const box = document.querySelector("#question textarea");
     const text = box ? box.value.trim() : "";
@@ -227,8 +227,8 @@ PAGE_JS = """
 }
 """ % (MAX_QUESTION_CHARS, COUNT_FROM, json.dumps(GRADIO_ZH, ensure_ascii=False))
 
-# Once the saved conversation is back (Gradio has sent and answered an event: the page is up),
-# questions are taken, and one held until now is sent.
+# The last of the page's load events (restore, a ?q= question, save): from now on questions
+# are taken, and one held until now is sent.
 READY_JS = """
 () => {
   document.body.dataset.zzReady = "1";

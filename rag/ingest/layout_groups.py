@@ -232,14 +232,14 @@ def _adopt(orphans: list[Block], groups: list[Group], body: float, level_only: b
     a column right under one of the article's columns or captions, or right of one
     (text runs on to the right), before one left of an article; nearer before farther."""
     left = list(orphans)
+    # A block going on under a block of text starts no column: it is level with nothing,
+    # and only the article that block is in (under its own caption, say) may take it now.
+    above = {id(b): _right_above(b, every, body) for b in left} if level_only and every is not None else {}
     while left:
         best = None
         for b in left:
-            # A block going on under a block of text starts no column: it is level with nothing,
-            # and only the article that block is in (under its own caption, say) may take it now.
-            above = _right_above(b, every, body) if level_only and every is not None else []
             for g in groups:
-                if any(not any(c is x for x in g.blocks) for c in above):
+                if any(not any(c is x for x in g.blocks) for c in above.get(id(b), ())):
                     continue
                 key = _adoption(b, g, body, level_only, every)
                 if key is not None and (best is None or key < best[0]):
