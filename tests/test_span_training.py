@@ -90,3 +90,18 @@ def test_the_exported_weights_carry_their_sha256_and_a_changed_file_is_refused(t
     with pytest.raises(ModelLoadError, match="sha256"):
         read_meta(models)
     assert (models / META_FILE).is_file()
+
+
+def test_held_out_cmrc_dev_articles_are_whole_and_never_trained_on(sliver):
+    from rag.training.mrc_data import load
+    from rag.training.span_data import load_items
+
+    _, questions = load(sliver)
+    held = [q for q in questions if q.split == "heldout"]
+    assert held, "the sliver's first CMRC dev article is held out"
+    assert all(q.context_id.startswith("cmrc2018_dev-") for q in held)
+    article = lambda q: q.context_id.rsplit("-", 1)[0]
+    held_articles = {article(q) for q in held}
+    assert all(q.split == "heldout" for q in questions if article(q) in held_articles)
+    trained_on = {it.id for it in load_items(sliver, BENCH, news=False) if it.split in ("train", "news_train")}
+    assert trained_on and not trained_on & {q.id for q in held}

@@ -64,7 +64,7 @@ class Trainer:
     # -- data --------------------------------------------------------------------------
     def _key(self) -> str:
         c = self.config
-        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, 2]).encode()).hexdigest()[:10]
+        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, 3]).encode()).hexdigest()[:10]
 
     def samples(self, tok):
         path = self.work / f"samples-{self._key()}.npz"
@@ -356,12 +356,15 @@ def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, mod
     metrics = {split: {name: evaluate([e for e in examples if e.q.split == split], r, retriever)
                        for name, r in (("neural", reader), ("feature", feature))}
                for split in VALIDATION_SPLITS}
-    # CMRC's own setting: each trial question read against its own paragraph.
-    report = [it for it in load_items(train_dir, bench, news=False) if it.split == "report"]
+    # CMRC's own setting: each question read against its own paragraph, on the trial
+    # file's report half and on the CMRC dev articles held out of training.
+    items = load_items(train_dir, bench, news=False)
     span._loaded = None
     meta = span.meta
-    metrics["report"]["neural"]["own_context"] = own_context_scores(
-        span.run, span.tokenizer, report, meta["config"]["max_tokens"], meta["config"]["max_span_tokens"])
+    own = lambda split: own_context_scores(span.run, span.tokenizer, [it for it in items if it.split == split],
+                                           meta["config"]["max_tokens"], meta["config"]["max_span_tokens"])
+    metrics["report"]["neural"]["own_context"] = own("report")
+    metrics["heldout"] = {"neural": {"own_context": own("heldout")}}
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["validation"] = metrics
     if choose:
