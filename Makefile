@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: install run index test test-fast bench train clean
+.PHONY: install system run index test test-fast bench train clean
 
 install: $(STAMP)
 
@@ -26,7 +26,23 @@ index: install
 run: index
 	$(RAG) serve --host $(HOST) --port $(PORT)
 
-test: install
+# Debian packages the tests use: headless Chromium (browser tests) and the Noto CJK
+# fonts with Pango (WeasyPrint typesets the test pages). Installed when missing and
+# apt-get can; otherwise says what is missing (browser tests then skip, page tests fail).
+SYSTEM_PKGS := chromium fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0
+
+system:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Serif CJK" \
+	    && ldconfig -p 2>/dev/null | grep -q libpangoft2; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing $(SYSTEM_PKGS) (Debian)"; \
+	  apt-get update -qq && apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null \
+	    || echo "could not install $(SYSTEM_PKGS): browser tests will skip, page tests will fail"; \
+	else \
+	  echo "missing Debian packages; install them with: sudo apt-get install $(SYSTEM_PKGS)"; \
+	fi
+
+test: install system
 	$(PY) -m pytest
 
 # Unit tests on two workers (pytest-xdist; worksteal keeps both busy to the end).
