@@ -79,8 +79,29 @@ class _Piece:
     span: int = 1
 
 
-def _css(cols: int, rng: random.Random) -> str:
+#: House styles, as CSS laid over the base style. ``classic``: serif body, justified, headlines
+#: flush left, column rules. ``centred``: sans body set ragged at a looser leading (1.6), serif
+#: headlines and kickers centred over their columns, no rules between columns or bands.
+STYLES = {
+    "classic": "",
+    "centred": """
+body { font-family: 'Noto Sans CJK SC'; line-height: 1.6; }
+h1 { font-family: 'Noto Serif CJK SC'; text-align: center; }
+.kicker, .sub { text-align: center; }
+.band { border-bottom: none; margin-bottom: 5mm; }
+.cols { column-rule: none; column-gap: 7mm; }
+p { text-align: left; }
+.byline { text-align: center; }
+""",
+}
+
+
+def _css(cols: int, rng: random.Random, style: str = "classic") -> str:
     body_pt = rng.choice((9.5, 10, 10.5))
+    return _base_css(cols, body_pt) + STYLES[style]
+
+
+def _base_css(cols: int, body_pt: float) -> str:
     return f"""
 @page {{ size: {PAGE_MM[0]}mm {PAGE_MM[1]}mm; margin: 14mm 12mm; }}
 body {{ font-family: 'Noto Serif CJK SC'; font-size: {body_pt}pt; line-height: 1.5; margin: 0; }}
@@ -161,8 +182,8 @@ def _bands(pieces: list[_Piece], cols: int, rng: random.Random) -> list[list[_Pi
 
 
 def _page_html(folio: str, mast: str | None, bands: list[list[_Piece]], boxes: list[str],
-               cols: int, rng: random.Random, lead_first: bool) -> str:
-    parts = [f"<html><head><style>{_css(cols, rng)}</style></head><body>"]
+               cols: int, rng: random.Random, lead_first: bool, style: str = "classic") -> str:
+    parts = [f"<html><head><style>{_css(cols, rng, style)}</style></head><body>"]
     parts.append(mast or folio)
     for bi, band in enumerate(bands):
         parts.append('<div class="band">')
@@ -193,8 +214,8 @@ def _split_lead(a: Article) -> tuple[list[str], list[str]]:
 
 
 def typeset_issue(articles: list[Article], out_pdf: str | Path, seed: int = 0,
-                  date: str | None = None, issue: str | None = None) -> Truth:
-    """Typeset one issue's articles on two broadsheet pages; write ``out_pdf``."""
+                  date: str | None = None, issue: str | None = None, style: str = "classic") -> Truth:
+    """Typeset one issue's articles on two broadsheet pages in a house ``style`` (:data:`STYLES`)."""
     import weasyprint
 
     rng = random.Random(seed)
@@ -235,7 +256,7 @@ def typeset_issue(articles: list[Article], out_pdf: str | Path, seed: int = 0,
                     f'<div>{date_cn}</div><div>第{issue}期 今日2版</div>'
                     f'<div>第{page_no}版 {page_names[0]}</div>'
                     f'<div>中共株洲市委主管、主办 国内统一连续出版物号 CN 43-0005</div></div></div>')
-        doc = weasyprint.HTML(string=_page_html(folio, mast, bands, boxes, cols, rng, n == 1)).render()
+        doc = weasyprint.HTML(string=_page_html(folio, mast, bands, boxes, cols, rng, n == 1, style)).render()
         if len(doc.pages) != 1:
             raise RuntimeError(f"page {n} of {out_pdf} overflowed into {len(doc.pages)} pages")
         docs.append(doc)
@@ -251,7 +272,8 @@ def typeset_issue(articles: list[Article], out_pdf: str | Path, seed: int = 0,
     return Truth(str(out_pdf), tuple(truth_pages), truth_articles, tuple(notices))
 
 
-def typeset_corpus(corpus: str | Path, out_dir: str | Path, seeds: tuple[int, ...] = (0,)) -> list[Truth]:
+def typeset_corpus(corpus: str | Path, out_dir: str | Path, seeds: tuple[int, ...] = (0,),
+                   style: str = "classic") -> list[Truth]:
     """Every issue file under ``corpus`` typeset once per seed into ``out_dir``."""
     import json
 
@@ -263,9 +285,10 @@ def typeset_corpus(corpus: str | Path, out_dir: str | Path, seeds: tuple[int, ..
     for f in iter_files([corpus]):
         parsed = parse_file(f)
         for seed in seeds:
-            pdf = out_dir / f"{f.stem}-s{seed}.pdf"
-            truth = typeset_issue(list(parsed.articles), pdf, seed)
-            (out_dir / f"{f.stem}-s{seed}.truth.json").write_text(
+            stem = f"{f.stem}-s{seed}" + ("" if style == "classic" else f"-{style}")
+            pdf = out_dir / f"{stem}.pdf"
+            truth = typeset_issue(list(parsed.articles), pdf, seed, style=style)
+            (out_dir / f"{stem}.truth.json").write_text(
                 json.dumps(truth.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
             truths.append(truth)
     return truths
