@@ -336,3 +336,48 @@ def test_a_piece_the_detector_read_twice_goes_and_its_line_stays():
     piece = ocr_line("曾", 113, 30)  # cut off a line the detector ran into this one
     elsewhere = ocr_line("曾", 0, 60)  # the same character on another line is text
     assert drop_repeats([piece, line, elsewhere]) == [line, elsewhere]
+
+
+def test_two_headlines_side_by_side_on_one_baseline_are_cut_at_their_narrow_gutter():
+    # The gutter between two grid cells is narrower than an em of headline type.
+    row = chars("左边文章的大标题", 0, 0, 24) + chars("右边文章的大标题", 8 * 24 + 15, 0, 24)
+    assert sorted(ln.text for ln in chars_to_lines(row)) == ["右边文章的大标题", "左边文章的大标题"]
+    # A justified line's stretched space is no gutter: the line stays whole.
+    stretched = chars("报销比例 ", 0, 0) + chars("升了一大截", 50 + 8, 0)
+    assert [ln.text for ln in chars_to_lines(stretched)] == ["报销比例 升了一大截"]
+
+
+def test_a_byline_centred_over_the_middle_column_is_read_before_the_columns():
+    head = chars("标题居中横跨三栏", 45, 0, 30)
+    byline = chars("全媒体记者/某某 通讯员/某某", 90, 40)  # centred: 90-240, over the middle column
+    cols = column("甲" * 38, 0, 55) + column("乙" * 40, 115, 55, indent=False) + column("丙" * 30, 230, 55,
+                                                                                      indent=False)
+    read = read_page(chars_to_lines(head + byline + cols), 800, is_furniture_text)
+    (group,) = read.groups
+    assert [b.text[:2] for b in group.blocks] == ["全媒", "甲甲", "乙乙", "丙丙"]
+
+
+def test_a_column_under_the_edge_of_a_centred_headline_is_that_articles():
+    # A's headline is set flush left over its two columns; B's is centred over its two and
+    # covers only a few characters of each. B's first column is level with A's columns.
+    a = chars("左边文章标题", 0, 0, 20) + column("甲" * 38, 0, 40) + column("乙" * 40, 115, 40, indent=False)
+    b = chars("居中短标题", 292.5, 2, 18) + column("丙" * 38, 230, 40) + column("丁" * 30, 345, 40, indent=False)
+    read = read_page(chars_to_lines(a + b), 800, is_furniture_text)
+    right = next(g for g in read.groups if g.head.text == "居中短标题")
+    assert [x.text[:1] for x in right.blocks] == ["丙", "丁"]
+
+
+def test_a_continuation_keeps_its_jump_line_and_what_lies_under_its_first_columns_image():
+    # A jumped article's rest: its headline centred over the later columns; the first column
+    # starts with 上接 over its text, then an image, its caption and more text.
+    size, w = BODY, 12
+    head = chars("筑牢保障根基", 190, 0, 24)
+    jump = chars("（上接第1版）", 0, 40)
+    first = column("甲" * 22, 0, 52, width=w)
+    caption = chars("图为现场。记者/某某 摄", 0, 200, 8)
+    under = column("乙" * 20, 0, 212, width=w, indent=False)
+    cols = column("丙" * 60, 135, 40, width=w, indent=False) + column("丁" * 50, 270, 40, width=w, indent=False)
+    read = read_page(chars_to_lines(head + jump + first + caption + under + cols), 800, is_furniture_text)
+    (group,) = read.groups
+    text = "".join(b.text for b in group.blocks)
+    assert text.startswith("（上接第1版）甲") and "图为现场" in text and "乙" * 10 in text

@@ -28,15 +28,16 @@ def page_truth(truth, page: int):
 
 def bench_pages(row, section, corpus: Path = Path("corpus"), work: Path = Path("embeddings/bench-pages"),
                 seeds: tuple[int, ...] = (0, 1, 2), scans: int = 2) -> None:
-    """Typeset, read back and score; ``scans`` pages also go through OCR at 300 and 200 dpi."""
+    """Typeset in every house style, read back and score; ``scans`` pages also go through
+    OCR at 300 and 200 dpi."""
     from ..ingest.parse_pages import parse_pages
-    from .newsprint import typeset_corpus
+    from .newsprint import STYLES, typeset_corpus
     from .pagescore import naive_text, score_pages, sentences_intact
     from .scanlike import scan_page
 
-    section("e-paper pages (typeset from corpus/, read back)")
+    section(f"e-paper pages (typeset from corpus/ in the {' and '.join(STYLES)} styles, read back)")
     t0 = time.perf_counter()
-    truths = typeset_corpus(corpus, work / "pdf", seeds)
+    truths = [t for style in STYLES for t in typeset_corpus(corpus, work / "pdf", seeds, style=style)]
     row("typeset", f"{len(truths)} PDFs, {sum(len(t.pages) for t in truths)} pages in "
                    f"{time.perf_counter() - t0:.1f} s")
     totals = dict(arts=0, split=0, chars=0, errors=0, pages=0, headers=0)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .parse_lines import is_terminal
+from .parse_lines import is_byline_line, is_terminal
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -121,15 +121,22 @@ def chars_to_lines(chars: list[Char]) -> list[TextLine]:
     for band in bands:
         band.sort(key=lambda c: c.box[0])
         row: list[Char] = []
+        widest = 0.0  # the widest gap between two glyphs of the row so far
         for c in band:
             last = row[-1] if row else None
             if last is not None:
                 gap = c.box[0] - last.box[2]
                 same_glyph = abs(c.box[0] - last.box[0]) < 0.05 * c.size  # a ligature ("——")
                 size_ok = max(last.size, c.size) <= SIZE_TOLERANCE * min(last.size, c.size) + 0.01
-                if not (size_ok and (same_glyph or -0.3 * c.size <= gap <= 0.9 * c.size)):
+                # Set solid so far (no stretched space), a gap of half an em between two glyphs
+                # is a gutter: two headlines side by side share a baseline across a narrow one.
+                solid = len(row) >= 3 and widest <= 0.2 * c.size and last.text.strip() and c.text.strip()
+                if not (size_ok and (same_glyph or -0.3 * c.size <= gap <= (0.5 if solid else 0.9) * c.size)):
                     rows.append(row)
                     row = []
+                    widest = 0.0
+                elif last.text.strip() and c.text.strip():
+                    widest = max(widest, gap)
             if row or c.text.strip():  # spaces stay inside lines (headlines use them) but start none
                 row.append(c)
         if row:
@@ -338,7 +345,24 @@ def make_blocks(lines: list[TextLine]) -> list[Block]:
             blocks.append(Block([ln]))
         else:
             best.lines.append(ln)
-    return _rejoin_stretched(blocks)
+    return _byline_apart(_rejoin_stretched(blocks))
+
+
+def _byline_apart(blocks: list[Block]) -> list[Block]:
+    """A byline over a column (``全媒体记者/刘琼 通讯员/尹志华``) that the column's text
+    joined is a block of its own: it belongs before all the article's columns, and a
+    centred one stands over a middle column. It is known by its words and by not
+    being set flush left over the column: it starts right of the column's text or runs
+    past its right edge. (One flush left stays: the column's indent then starts a paragraph.)"""
+    out: list[Block] = []
+    for b in blocks:
+        first, rest = b.lines[0], Block(b.lines[1:], b.kind)
+        if len(b.lines) > 1 and is_byline_line(first.text) and (
+                first.box[0] > rest.box[0] + first.size or first.box[2] > rest.box[2] + first.size):
+            out += [Block([first], b.kind), rest]
+        else:
+            out.append(b)
+    return out
 
 
 def _last_line_of(ln: TextLine, b: Block) -> bool:

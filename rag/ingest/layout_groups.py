@@ -117,9 +117,19 @@ def _furniture(blocks: list[Block], is_furniture_text, page_h: float) -> list[Bl
 
 def columns_order(blocks: list[Block]) -> list[Block]:
     """Blocks of one article read column by column: columns are runs of blocks that
-    overlap horizontally, read left to right, each top to bottom."""
+    overlap horizontally, read left to right, each top to bottom. Short blocks lying
+    above all the others (a byline or 上接 line over the columns, centred or not) come first."""
+    def over_all(b: Block) -> bool:
+        tol = 0.3 * b.size
+        return len(b.lines) <= 2 and all(
+            c is b or c.box[1] >= b.box[3] - tol or abs(c.box[1] - b.box[1]) <= tol and len(c.lines) <= 2
+            for c in blocks)
+
+    lead = _rows_in_order(sorted((b for b in blocks if over_all(b)), key=lambda b: b.box[1]))
+    if len(lead) == len(blocks):
+        lead = []
     cols: list[list[Block]] = []
-    for b in sorted(blocks, key=lambda b: b.box[0]):
+    for b in sorted((b for b in blocks if all(b is not x for x in lead)), key=lambda b: b.box[0]):
         x0, _, x1, _ = b.box
         for col in cols:
             cx0 = min(c.box[0] for c in col)
@@ -130,7 +140,7 @@ def columns_order(blocks: list[Block]) -> list[Block]:
         else:
             cols.append([b])
     cols.sort(key=lambda col: min(c.box[0] for c in col))
-    return [b for col in cols for b in _rows_in_order(sorted(col, key=lambda b: b.box[1]))]
+    return lead + [b for col in cols for b in _rows_in_order(sorted(col, key=lambda b: b.box[1]))]
 
 
 def _rows_in_order(blocks: list[Block]) -> list[Block]:
@@ -172,18 +182,25 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
     first = [b for b in rest if _owner(b, groups, body, {}, 6 * body) is not None]
     for b in first:
         _owner(b, groups, body, {}, 6 * body).blocks.append(b)
-    rest = _adopt([b for b in rest if b not in first], groups, body, level_only=True, every=blocks)
-    for g in groups:
-        xs = [g.head.box[0], g.head.box[2]] + [v for c in g.blocks for v in (c.box[0], c.box[2])]
-        reach[id(g)] = (min(xs), max(xs))
-    orphans: list[Block] = []
-    for b in rest:
-        owner = _owner(b, groups, body, reach)
-        if owner is None:
-            orphans.append(b)
-        else:
-            owner.blocks.append(b)
-    orphans = _adopt(orphans, groups, body)
+    orphans = _adopt([b for b in rest if b not in first], groups, body, level_only=True, every=blocks)
+    # Then each head, widened to its article's columns so far, takes what lies under it, and
+    # articles adopt their neighbours; again while that widens an article (a column found
+    # beside it may bring the caption and text under an image into its reach).
+    while orphans:
+        for g in groups:
+            xs = [g.head.box[0], g.head.box[2]] + [v for c in g.blocks for v in (c.box[0], c.box[2])]
+            reach[id(g)] = (min(xs), max(xs))
+        left: list[Block] = []
+        for b in orphans:
+            owner = _owner(b, groups, body, reach)
+            if owner is None:
+                left.append(b)
+            else:
+                owner.blocks.append(b)
+        left = _adopt(left, groups, body)
+        if len(left) == len(orphans):
+            break
+        orphans = left
     headless = _headless_groups(orphans)
     ordered = sorted(list(groups) + headless, key=lambda g: _group_anchor(g))
     for g in ordered:
@@ -202,9 +219,11 @@ def _owner(b: Block, groups: list[Group], body: float, reach: dict[int, tuple[fl
         hx0, hx1 = reach.get(id(g), (g.head.box[0], g.head.box[2]))
         last = (g.sub or g.head).box
         top = (last[1] + last[3]) / 2  # loose boxes of big type overlap the line below
-        # Right under a head, overlapping it is enough; further down the centre must lie under it.
+        # Right under a head, overlapping it is enough (a headline spans only its own article's
+        # columns, though centred over them it may cover a little of each); further down the
+        # centre must lie under it.
         under = hx0 - body <= cx <= hx1 + body or (
-            within is not None and (overlap(hx0, hx1, bx0, bx1) >= 0.5 * min(hx1 - hx0, bx1 - bx0)
+            within is not None and (overlap(hx0, hx1, bx0, bx1) >= min(0.5 * min(hx1 - hx0, bx1 - bx0), 2 * body)
                                     or hx0 - body <= bx0 < hx1 - 2 * body))  # starts under the head
         if under and top <= by0 and (within is None or by0 - last[3] <= within):
             if best is None or top > best:
@@ -275,10 +294,13 @@ def _adoption(b: Block, g: Group, body: float, level_only: bool, every: list[Blo
             gap = bx0 - cx1 if bx0 >= cx1 else cx0 - bx1
             beside = -0.5 * body <= gap <= 3 * body or (
                 every is not None and gap > 0 and _nothing_between(every, b, c, tuple(g.blocks)))
+            over = -0.5 * body <= cy0 - b.box[3] <= 1.5 * body and overlap(bx0, bx1, cx0, cx1) > 0
             if beside and abs(by0 - cy0) <= 2.5 * body:
                 key = (0 if bx0 >= cx1 else 1, gap)
             elif not level_only and under:
                 key = (0, below)  # right under one of its columns: a jump line, a caption
+            elif not level_only and over:
+                key = (0, cy0 - b.box[3])  # right over one: a 上接 line, a byline set apart
             else:
                 key = None
         if key is not None and (best is None or key < best):

@@ -309,6 +309,10 @@ def parse_pages(path: Path | str, date: str | None = None, ocr: str = "auto", ca
                 digest: str = "", progress: bool = False, max_pages: int = MAX_PAGES):
     """One PDF or page image -> (articles, date, date inferred, 期号, page errors, page headers)."""
     path = Path(path)
+    if cache_dir is not None and not digest:  # the OCR cache is keyed by the file's content
+        from .textio import file_hash
+
+        digest = file_hash(path)
     pages, errors = read_pages(path, ocr, cache_dir, digest, max_pages, progress)
     got = build_articles(pages, str(path), date)
     if not got.articles and not errors:
