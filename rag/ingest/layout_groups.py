@@ -178,7 +178,6 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
     # The first row under each head (byline, the tops of its columns), then the
     # columns level with them: together they give the article's real width,
     # which its headline often does not span.
-    reach: dict[int, tuple[float, float]] = {}
     first = [b for b in rest if _owner(b, groups, body, {}, 6 * body) is not None]
     for b in first:
         _owner(b, groups, body, {}, 6 * body).blocks.append(b)
@@ -187,9 +186,7 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
     # articles adopt their neighbours; again while that widens an article (a column found
     # beside it may bring the caption and text under an image into its reach).
     while orphans:
-        for g in groups:
-            xs = [g.head.box[0], g.head.box[2]] + [v for c in g.blocks for v in (c.box[0], c.box[2])]
-            reach[id(g)] = (min(xs), max(xs))
+        reach = {id(g): _extent(g) for g in groups}
         left: list[Block] = []
         for b in orphans:
             owner = _owner(b, groups, body, reach)
@@ -206,6 +203,12 @@ def read_page(lines: list[TextLine], page_h: float, is_furniture_text) -> PageRe
     for g in ordered:
         g.blocks = columns_order(g.blocks)
     return PageRead(tuple(ln for b in furniture for ln in b.lines), tuple(ordered), body)
+
+
+def _extent(g: Group) -> tuple[float, float]:
+    """The horizontal extent of a group's head and the blocks it holds so far."""
+    xs = [g.head.box[0], g.head.box[2]] + [v for c in g.blocks for v in (c.box[0], c.box[2])]
+    return min(xs), max(xs)
 
 
 def _owner(b: Block, groups: list[Group], body: float, reach: dict[int, tuple[float, float]],
