@@ -247,8 +247,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.reader == "neural":
         from .training.neural import Config, run_neural, validate_neural
 
-        if args.validate:
-            validate_neural(data, bench, Path(args.work), _settings(args), Path(args.models), choose=False)
+        if args.validate or args.calibrate:
+            validate_neural(data, bench, Path(args.work), _settings(args), Path(args.models), choose=args.calibrate)
         else:
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
                                                  ("max_windows", args.max_windows), ("frozen", args.frozen),
@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="train without the synthetic news questions (they still report)")
     sp.add_argument("--validate", action="store_true",
                     help="only score the shipped models on the validation splits, retrieving afresh")
+    sp.add_argument("--calibrate", action="store_true",
+                    help="neural: choose the shipped span reader's settings on the tune splits again, "
+                         "without training, then validate")
     sp.add_argument("--reader", choices=("feature", "neural"), default="feature",
                     help="which reader to train: the LightGBM feature reader or the transformer span reader")
     sp.add_argument("--resume", action="store_true", help="neural: continue from the last checkpoint")

@@ -143,25 +143,40 @@ def test_no_answer_wins_when_the_null_score_beats_every_span():
 @pytest.mark.unit
 def test_answerability_weighs_whichever_signal_tells_right_from_wrong():
     """The calibration is fitted, not set: a signal that carries no information gets no weight."""
-    from rag.answer.reader import NeuralReader
-    from rag.training.neural import fit_calibration
+    from rag.answer.reader import logistic
+    from rag.training.neural import fit_logistic
 
     rng = np.random.RandomState(0)
     right = rng.randint(0, 2, 600)
     noise = rng.normal(size=600)
     telling = 3 * right - 1.5 + rng.normal(scale=0.7, size=600)
-    for cols, strong in (((noise, telling), "c"), ((telling, noise), "a")):
-        cal = fit_calibration(np.c_[cols], right)
-        weak = "a" if strong == "c" else "c"
-        assert cal[strong] > 1.5 and abs(cal[weak]) < 0.3, cal
+    for cols, strong in (((noise, telling), 1), ((telling, noise), 0)):
+        rows = [{"margin": x, "feature_logit": y} for x, y in zip(*cols)]
+        model = fit_logistic(rows, right, ("margin", "feature_logit"))
+        assert model["coef"][strong] > 1.5 and abs(model["coef"][1 - strong]) < 0.3, model
+    p_hi = logistic(model, {"margin": 2.0, "feature_logit": 0.0})
+    p_lo = logistic(model, {"margin": -2.0, "feature_logit": 0.0})
+    assert p_lo < 0.2 < 0.8 < p_hi
+    assert logistic(None, {"margin": 9.0}) == 0.5  # nothing fitted: no opinion
 
-    class Span:
-        meta = {"calibration": cal}
 
-    reader = NeuralReader(None, Span())
-    p_hi, signals = reader.p_answer(margin=2.0, feature_p=0.5)
-    p_lo, _ = reader.p_answer(margin=-2.0, feature_p=0.5)
-    assert p_lo < 0.2 < 0.8 < p_hi and signals == (2.0, 0.0)
+@pytest.mark.unit
+def test_windows_are_compared_by_their_own_no_answer_scores_and_their_priors():
+    """Each window is normalised apart: a span that beats its own window's no-answer score
+    wins over a higher raw score in a window whose no-answer score is higher still."""
+    w = _window(1, max_tokens=60)
+    width = len(w.ids)
+    s1, e1 = _logits(width, w.body_first + 1, w.body_first + 2, null=30.0, peak=8.0)  # raw 16, margin -14
+    s2, e2 = _logits(width, w.body_first + 3, w.body_first + 5, null=0.0, peak=4.0)  # raw 8, margin 8
+    s, e = np.vstack([s1, s2]), np.vstack([e1, e2])
+    found = best_of_windows([w, w], [0, 1], s, e, 30)
+    assert found.article_index == 1 and found.score == pytest.approx(8.0)
+    assert found.logp < 0  # a log-probability within its window
+    # a prior for the first window, weighted enough, brings it back
+    found = best_of_windows([w, w], [0, 1], s, e, 30, priors=[12.0, 0.0], weight=2.0)
+    assert found.article_index == 0 and found.prior == 12.0
+    found = best_of_windows([w, w], [0, 1], s, e, 30, priors=[12.0, 0.0], weight=0.0)
+    assert found.article_index == 1
 
 
 @pytest.mark.unit

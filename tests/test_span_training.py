@@ -93,15 +93,17 @@ def test_the_exported_weights_carry_their_sha256_and_a_changed_file_is_refused(t
 
 
 def test_held_out_cmrc_dev_articles_are_whole_and_never_trained_on(sliver):
-    from rag.training.mrc_data import load
+    from rag.training.mrc_data import HELDOUT_SPLITS, load
     from rag.training.span_data import load_items
 
     _, questions = load(sliver)
-    held = [q for q in questions if q.split == "heldout"]
+    held = [q for q in questions if q.split in HELDOUT_SPLITS]
     assert held, "the sliver's first CMRC dev article is held out"
     assert all(q.context_id.startswith("cmrc2018_dev-") for q in held)
     article = lambda q: q.context_id.rsplit("-", 1)[0]
     held_articles = {article(q) for q in held}
-    assert all(q.split == "heldout" for q in questions if article(q) in held_articles)
+    assert all(q.split in HELDOUT_SPLITS for q in questions if article(q) in held_articles)
+    # each article is whole in one half: its questions share a split
+    assert all(len({q.split for q in held if article(q) == a}) == 1 for a in held_articles)
     trained_on = {it.id for it in load_items(sliver, BENCH, news=False) if it.split in ("train", "news_train")}
     assert trained_on and not trained_on & {q.id for q in held}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +69,9 @@ class Reading:
     p_answer: float  # P(the passages answer the question)
     refuse: bool
     lead: str | None  # the answer span, only when the reader is confident
-    # What the span reader's answerability is computed from (span margin, the feature
-    # reader's log-odds); kept so validation can fit the calibration.
-    signals: tuple[float, ...] = ()
+    # What the span reader's decisions are computed from (SPAN_SIGNALS); kept so
+    # validation can fit them.
+    signals: dict = field(default_factory=dict)
 
 
 def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarray,
@@ -208,11 +208,39 @@ class Reader:
         return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
 
 
+#: What the span reader's decisions are computed from, as validation fits them.
+SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit")
+
+
+def _logit(p: float) -> float:
+    return math.log(max(p, 1e-6) / max(1 - p, 1e-6))
+
+
+def logistic(model: dict | None, signals: dict[str, float]) -> float:
+    """A fitted logistic model (``{"signals": [...], "coef": [...], "intercept": b}``) at ``signals``."""
+    if not model or "signals" not in model:  # not fitted yet (or an older file's form)
+        return 0.5
+    z = model["intercept"] + sum(w * signals[name] for name, w in zip(model["signals"], model["coef"]))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question's windows, built and not yet read (validation reads them once and decides many ways)."""
+
+    base: Reading
+    owners: list  # the hits whose articles the windows are cut from
+    windows: list
+    window_owners: list[int]
+    priors: list[float]
+
+
 class NeuralReader:
     """The transformer span reader reads windows around the sentences the feature reader
-    ranks highest; the span's own sentence is quoted. Whether the passages answer at all is
-    a logistic model over the span's margin and the feature reader's answerability, fitted
-    on validation (``calibration`` in ``span-reader.json``)."""
+    ranks highest; the span's own sentence is quoted. Two logistic models over the span's
+    signals (``SPAN_SIGNALS``), fitted on validation, decide: ``calibration`` whether the
+    passages answer at all (refusal), ``lead_calibration`` whether the span is the answer
+    (lead). Both are in ``span-reader.json`` with their thresholds."""
 
     def __init__(self, base: Reader, span):
         self.base, self.span = base, span
@@ -228,24 +256,14 @@ class NeuralReader:
         best = max(found, key=lambda c: c.end - c.start, default=None)
         return best.kind if best is not None and 2 * (best.end - best.start) >= len(text) else "span"
 
-    def p_answer(self, margin: float, feature_p: float) -> tuple[float, tuple[float, float]]:
-        cal = self.meta.get("calibration") or {"a": 1.0, "b": 0.0}
-        logit = math.log(max(feature_p, 1e-6) / max(1 - feature_p, 1e-6))
-        z = cal["a"] * margin + cal.get("c", 0.0) * logit + cal["b"]
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), (margin, logit)
-
-    def read(self, q: QuestionView, hits: list[Hit]) -> Reading:
+    def prepare(self, q: QuestionView, hits: list[Hit]) -> Prepared:
         from .span_reader import WINDOWS
-        from ..ingest.sentences import split_sentences
 
         base = self.base.read(q, hits)
-        ranked = base.sentences
-        if not ranked:
-            return base
         owners: list[Hit] = []
         seen: dict[str, int] = {}
-        targets = []
-        for unit, _ in ranked[:4 * WINDOWS]:
+        targets, priors = [], []
+        for unit, p in base.sentences[:4 * WINDOWS]:
             if contradicts_period(q, unit):
                 continue
             hit = unit.hit
@@ -253,11 +271,32 @@ class NeuralReader:
                 seen[hit.article.id] = len(owners)
                 owners.append(hit)
             targets.append((seen[hit.article.id], unit.start))
+            priors.append(_logit(p))
         texts = [(h.article.headline or "", h.article.body) for h in owners]
-        span = self.span.read(q.text, texts, targets)
+        windows, window_owners, chosen = self.span.windows(q.text, texts, targets, priors=priors) \
+            if targets else ([], [], [])
+        return Prepared(base, owners, windows, window_owners, chosen)
+
+    def read(self, q: QuestionView, hits: list[Hit]) -> Reading:
+        from .span_reader import run_windows
+
+        prepared = self.prepare(q, hits)
+        logits = run_windows(self.span.run, prepared.windows) if prepared.windows else None
+        return self.decide(q, hits, prepared, logits)
+
+    def decide(self, q: QuestionView, hits: list[Hit], prepared: Prepared, logits, weight: float | None = None) -> Reading:
+        """The reading from windows already read (``logits``: their start and end scores)."""
+        from ..ingest.sentences import split_sentences
+
+        base = prepared.base
+        ranked = base.sentences
+        if not ranked:
+            return base
+        span = self.span.best(prepared.windows, prepared.window_owners, prepared.priors, *logits,
+                              weight=weight) if logits is not None else None
         if span is None:
             return Reading(ranked, ranked[0][0], None, 0.0, True, None)
-        hit = owners[span.article_index]
+        hit = prepared.owners[span.article_index]
         units = [u for u, _ in ranked]
         unit = next((u for u in units if u.hit.article.id == hit.article.id and u.start <= span.start < u.end), None)
         if unit is None:  # a sentence of the window that no retrieved passage holds
@@ -266,11 +305,15 @@ class NeuralReader:
             unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
         end = min(span.end, unit.end)
         text = hit.article.body[span.start:end].strip()
-        p, signals = self.p_answer(span.score, base.p_answer)
+        signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
+                   "feature_logit": _logit(base.p_answer)}
         meta = self.meta
-        best = Scored(Candidate(span.start - unit.start, end - unit.start, self.kind_of(text), text, "reader"), unit, p)
-        lead = text if text and p >= meta["lead_threshold"] else None
+        p = logistic(meta.get("calibration"), signals)
+        p_lead = logistic(meta.get("lead_calibration"), signals)
+        best = Scored(Candidate(span.start - unit.start, end - unit.start, self.kind_of(text), text, "reader"),
+                      unit, p_lead)
         refuse = p < meta["refuse_threshold"] or contradicts_period(q, unit)
+        lead = text if text and not refuse and p_lead >= meta["lead_threshold"] else None
         return Reading(ranked, unit, best, p, refuse, lead, signals)
 
 

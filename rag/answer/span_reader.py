@@ -112,7 +112,9 @@ class Span:
     article_index: int  # which of the texts read
     start: int  # characters of the body
     end: int
-    score: float  # best span score minus the no-answer score (higher: more likely answered)
+    score: float  # the span's score minus its own window's no-answer score (higher: more likely answered)
+    logp: float = 0.0  # log P(start) + log P(end), softmax over its window's positions
+    prior: float = 0.0  # its window's prior (the feature reader's log-odds for the window's sentence)
 
 
 def run_windows(run, windows: list[Window]):
@@ -124,8 +126,17 @@ def run_windows(run, windows: list[Window]):
     return run(ids, (ids != PAD).astype(np.int64))
 
 
-def best_of_windows(windows: list[Window], owners: list[int], start, end, max_span: int) -> Span | None:
-    """The best span over the windows; its score is taken against the lowest no-answer score."""
+def _log_softmax(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    x = np.where(ok, x, -1e9).astype(np.float64)
+    top = x.max(1, keepdims=True)
+    return x - top - np.log(np.exp(x - top).sum(1, keepdims=True))
+
+
+def best_of_windows(windows: list[Window], owners: list[int], start, end, max_span: int,
+                    priors=None, weight: float = 0.0) -> Span | None:
+    """The best span over the windows. Each window's best span is scored against that
+    window's own no-answer score (windows are normalised apart, so raw span scores do not
+    compare across them), plus ``weight`` times the window's prior when priors are given."""
     lengths = np.array([len(w.ids) for w in windows])
     body = np.array([w.body_first for w in windows])
     ok = span_mask(lengths, body, start.shape[1])
@@ -133,10 +144,14 @@ def best_of_windows(windows: list[Window], owners: list[int], start, end, max_sp
     has_body = np.array([bool(w.offsets) for w in windows])
     if not has_body.any():
         return None
-    r = int(np.argmax(np.where(has_body, score, -np.inf)))
+    margin = score - null
+    prior = np.zeros(len(windows)) if priors is None else np.asarray(priors, dtype=np.float64)
+    r = int(np.argmax(np.where(has_body, margin + weight * prior, -np.inf)))
     w = windows[r]
     a, b = w.chars(int(first[r]) - w.body_first, int(last[r]) - w.body_first)
-    return Span(w, owners[r], a, b, float(score[r] - null.min()))
+    row = slice(r, r + 1)
+    logp = _log_softmax(start[row], ok[row])[0, first[r]] + _log_softmax(end[row], ok[row])[0, last[r]]
+    return Span(w, owners[r], a, b, float(margin[r]), float(logp), float(prior[r]))
 
 
 class SpanReader:
@@ -185,16 +200,18 @@ class SpanReader:
         return s, e
 
     def windows(self, question: str, texts: list[tuple[str, str]], targets: list[tuple[int, int]],
-                limit: int = WINDOWS):
+                limit: int = WINDOWS, priors: list[float] | None = None):
         """Up to ``limit`` windows around ``targets`` (text index, character) of ``texts``
-        ((title, body) pairs). A target already inside an earlier window of its text adds none."""
+        ((title, body) pairs), with the prior of the target each was built around. A target
+        already inside an earlier window of its text adds none."""
         meta, _, tok = self._load()
         max_tokens = meta["config"]["max_tokens"]
         q = tokenize(tok, question)
         prepared: dict[int, tuple] = {}
         out: list[Window] = []
         owners: list[int] = []
-        for t, char in targets:
+        chosen: list[float] = []
+        for n, (t, char) in enumerate(targets):
             if len(out) >= limit:
                 break
             if t not in prepared:
@@ -206,12 +223,21 @@ class SpanReader:
             out.append(build_window(q, title_tokens, body_tokens, sents, sentence_at(sents, char),
                                     before=1, max_tokens=max_tokens))
             owners.append(t)
-        return out, owners
+            chosen.append(priors[n] if priors is not None else 0.0)
+        return out, owners, chosen
 
-    def read(self, question: str, texts: list[tuple[str, str]], targets: list[tuple[int, int]]) -> Span | None:
+    def read(self, question: str, texts: list[tuple[str, str]], targets: list[tuple[int, int]],
+             priors: list[float] | None = None) -> Span | None:
         """The best span around the targets, or None when there is nothing to read."""
-        windows, owners = self.windows(question, texts, targets)
+        windows, owners, chosen = self.windows(question, texts, targets, priors=priors)
         if not windows:
             return None
         start, end = run_windows(self.run, windows)
-        return best_of_windows(windows, owners, start, end, self.meta["config"]["max_span_tokens"])
+        return self.best(windows, owners, chosen, start, end)
+
+    def best(self, windows, owners, priors, start, end, weight: float | None = None) -> Span | None:
+        """The best span of windows already read; ``weight`` (on the windows' priors) is the
+        one validation chose unless given."""
+        meta = self.meta
+        w = meta.get("window_weight", 0.0) if weight is None else weight
+        return best_of_windows(windows, owners, start, end, meta["config"]["max_span_tokens"], priors, w)

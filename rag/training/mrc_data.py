@@ -8,9 +8,11 @@ fixed by file and by a hash of the context, so every run sees the same ones:
   half of it (by context hash) chooses thresholds, the other half reports.
   Its answers are sentence-length (median 19 characters, against 7 in CMRC dev),
   so its EM is not comparable with published CMRC figures, which are on dev;
-- so ``HELDOUT_SHARE`` of CMRC dev's articles are kept out of training too
-  (split ``heldout``): CMRC EM/F1 on them, each question against its own context,
-  is the figure to set beside published ones;
+- so ``HELDOUT_SHARE`` of CMRC dev's articles are kept out of training too:
+  CMRC EM/F1 on them, each question against its own context, is the figure to
+  set beside published ones. Half of those articles (split ``heldout_tune``, by
+  article hash) also choose the span reader's lead calibration, whose short gold
+  answers the trial file lacks; the other half (``heldout``) only reports;
 - in every file, contexts whose hash falls under ``WITHHELD_SHARE`` are kept
   out of the pooled index, so their questions teach and measure refusals.
 """
@@ -31,6 +33,8 @@ VALIDATION_FILE = "cmrc2018_trial.json"
 WITHHELD_SHARE = 0.15
 #: Share of CMRC dev's articles held out of training, for EM/F1 comparable with published figures.
 HELDOUT_SHARE = 0.12
+#: The splits of those articles: the first tunes the span reader's leads, the second only reports.
+HELDOUT_SPLITS = ("heldout_tune", "heldout")
 #: News articles from the bench corpus pooled in as noise.
 NOISE_ARTICLES = 2500
 
@@ -41,7 +45,7 @@ class MRCQuestion:
     question: str
     answers: tuple[str, ...]
     context_id: str
-    split: str  # train | tune | report | heldout  (tune and report: the halves of the trial file)
+    split: str  # train | tune | report | heldout_tune | heldout  (tune, report: the trial file's halves)
     withheld: bool  # its context is not in the pooled index
     starts: tuple[int, ...] = ()  # where each answer stands in its context (-1: not found)
 
@@ -86,7 +90,7 @@ def load(train_dir: Path) -> tuple[list[MRCContext], list[MRCQuestion]]:
                 if name == VALIDATION_FILE:
                     split = "tune" if stable_fraction("half:" + cid) < 0.5 else "report"
                 elif name == "cmrc2018_dev.json" and stable_fraction(f"heldout:{stem}-{a}") < HELDOUT_SHARE:
-                    split = "heldout"
+                    split = "heldout_tune" if stable_fraction(f"heldout-half:{stem}-{a}") < 0.5 else "heldout"
                 else:
                     split = "train"
                 for qa in para["qas"]:
