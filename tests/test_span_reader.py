@@ -228,7 +228,9 @@ def test_the_shipped_span_reader_weights_match_their_sha256_and_fit_the_model():
 
     meta = read_meta(MODELS_DIR)
     assert meta["config"]["frozen"] in range(12)
-    assert {"a", "b"} <= set(meta["calibration"])
+    for model in ("calibration", "lead_calibration"):
+        assert len(meta[model]["signals"]) == len(meta[model]["coef"]) and "intercept" in meta[model]
+    assert 0 <= meta["refuse_threshold"] < 1 and 0 < meta["lead_threshold"] <= 1
     assert (MODELS_DIR / WEIGHTS_FILE).stat().st_size < 50 * 2 ** 20
     from safetensors import safe_open
 
@@ -238,3 +240,15 @@ def test_the_shipped_span_reader_weights_match_their_sha256_and_fit_the_model():
     assert {"qa.weight", "qa.bias"} <= names
     assert all(any(n.startswith(p) for n in names) for p in trained)
     assert not any(n.startswith(("embeddings.", "encoder.layer.0.")) for n in names)
+
+
+@pytest.mark.unit
+def test_a_masked_ordinal_keeps_what_it_counts():
+    """第三届 asks 第几届, not 第几: the question still names what is counted."""
+    from rag.answer.candidates import Candidate
+    from rag.answer.verify import _masked
+
+    claim = "第三届青松茶文化节共有86家茶企参展"
+    assert _masked(claim, Candidate(0, 3, "ORD", "第三届", "rule")) == "第几届青松茶文化节共有86家茶企参展"
+    assert _masked("全市排名第12位", Candidate(4, 8, "ORD", "第12位", "rule")) == "全市排名第几位"
+    assert _masked(claim, Candidate(11, 14, "NUM", "86家", "rule")) == "第三届青松茶文化节共有多少家茶企参展"

@@ -146,7 +146,7 @@ def test_chat_in_browser(page, app_url):
     _ask(page, "2025年株洲医保参保人数", 1)
     conversation = page.locator("#conversation")
     assert "353万" in conversation.inner_text()
-    card = page.locator("#sources .cite-card", has_text="《筑牢保障根基 护航幸福株洲》")
+    card = page.locator("#sources .cite-card", has_text="《筑牢保障根基 护航幸福株洲》").first
     assert card.is_visible()
     assert "推断" in card.inner_text()
     assert card.locator("mark").inner_text().startswith("截至2025年底")
@@ -242,7 +242,7 @@ def _no_horizontal_scroll(page) -> bool:
 def test_article_view_from_a_citation_and_from_a_refusal(page, app_url):
     _open(page, app_url)
     _ask(page, "2025年株洲医保参保人数", 1)
-    page.locator("#sources a.article-link", has_text="筑牢保障根基").click()
+    page.locator("#sources a.article-link", has_text="筑牢保障根基").first.click()
     view = page.locator("#article-view")
     view.locator(".article-view").wait_for()
     text = view.inner_text()

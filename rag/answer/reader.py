@@ -72,6 +72,8 @@ class Reading:
     # What the span reader's decisions are computed from (SPAN_SIGNALS); kept so
     # validation can fit them.
     signals: dict = field(default_factory=dict)
+    # Another reader's confident answer, when the reading combines two (``NeuralReader``).
+    second: Scored | None = None
 
 
 def question_row(q: QuestionView, sent_rows: list[list[float]], sent_p: np.ndarray,
@@ -208,6 +210,8 @@ class Reader:
         return Reading(ranked, quoted, best, p, p < meta["refuse_threshold"], lead)
 
 
+#: Characters a typed value may add around the span it holds (a qualifier, a unit).
+_VALUE_SLACK = 4
 #: What the span reader's decisions are computed from, as validation fits them.
 SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit")
 
@@ -256,6 +260,16 @@ class NeuralReader:
         best = max(found, key=lambda c: c.end - c.start, default=None)
         return best.kind if best is not None and 2 * (best.end - best.start) >= len(text) else "span"
 
+    def whole_value(self, sentence: str, start: int, end: int) -> tuple[int, int]:
+        """The span widened to the typed value of its sentence that holds it with at most
+        ``_VALUE_SLACK`` more characters: a number keeps its qualifier (不少于1200亩, not
+        1200亩), as the candidate finder states it."""
+        found = candidates(sentence, self.base.tagger or default_tagger())
+        around = [c for c in found if c.start <= start and end <= c.end
+                  and (c.end - c.start) - (end - start) <= _VALUE_SLACK]
+        best = min(around, key=lambda c: c.end - c.start, default=None)
+        return (best.start, best.end) if best is not None else (start, end)
+
     def prepare(self, q: QuestionView, hits: list[Hit]) -> Prepared:
         from .span_reader import WINDOWS
 
@@ -303,18 +317,21 @@ class NeuralReader:
             sents = split_sentences(hit.article.body)
             a, b = next(((a, b) for a, b in sents if a <= span.start < b), (span.start, span.end))
             unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
-        end = min(span.end, unit.end)
-        text = hit.article.body[span.start:end].strip()
+        a, b = self.whole_value(unit.text, span.start - unit.start, min(span.end, unit.end) - unit.start)
+        start, end = unit.start + a, unit.start + b
+        text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
                    "feature_logit": _logit(base.p_answer)}
         meta = self.meta
         p = logistic(meta.get("calibration"), signals)
         p_lead = logistic(meta.get("lead_calibration"), signals)
-        best = Scored(Candidate(span.start - unit.start, end - unit.start, self.kind_of(text), text, "reader"),
-                      unit, p_lead)
+        best = Scored(Candidate(a, b, self.kind_of(text), text, "reader"), unit, p_lead)
         refuse = p < meta["refuse_threshold"] or contradicts_period(q, unit)
         lead = text if text and not refuse and p_lead >= meta["lead_threshold"] else None
-        return Reading(ranked, unit, best, p, refuse, lead, signals)
+        # The feature reader's own confident answer, for claims: it can read a value the
+        # span reader cannot reach (a span never comes from the headline).
+        second = base.best if base.lead is not None else None
+        return Reading(ranked, unit, best, p, refuse, lead, signals, second)
 
 
 _default_reader: Reader | None = None

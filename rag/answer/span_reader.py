@@ -8,9 +8,12 @@ cache (keyed by the sha256, so a retrained reader builds afresh).
 
 For a question, the feature reader's sentence model (cheap) ranks the
 sentences of the retrieved passages; windows are built around the best few
-(``rag.answer.windows``) and read in one batched call. The best span's score
-against the no-answer score, calibrated on validation, is the probability
-that the passages answer the question.
+(``rag.answer.windows``) and read in one batched call. Each window's best span
+is scored against that window's own no-answer score (plus, with the weight
+validation chose, the feature reader's log-odds for the window's sentence), and
+the best window's span is the reading. Two logistic models over its signals,
+fitted on validation, say whether the passages answer at all and whether the
+span is the answer (``rag.answer.reader.NeuralReader``).
 """
 
 from __future__ import annotations

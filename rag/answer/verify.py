@@ -80,6 +80,8 @@ def _masked(claim: str, value: Candidate) -> str:
     if value.kind == "NUM":
         unit = re.sub(r"^[^\u4e00-\u9fff%％]*?(?=[万亿千百]?[^\d.,，])", "", _strip_number(value.text))
         ask = "多少" + unit
+    elif value.kind == "ORD":  # 第三届 → 第几届: the measure word stays, so the question still names what is counted
+        ask = "第几" + re.sub(r"^第?[\d零〇一二两三四五六七八九十百千]+", "", value.text)
     else:
         ask = _ASK[value.kind]
     return claim[:value.start] + ask + claim[value.end:]
@@ -138,6 +140,11 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     if same_kind and confident:
         return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
                        cite, value.text, best.candidate.text)
+    second = reading.second  # a second reader's confident answer, when the first found another value
+    if second is not None and _same_value(value, second.candidate.text):
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。",
+                       (make_citation(1, second.unit.hit, second.unit.start, second.unit.end),),
+                       value.text, second.candidate.text)
     if normalize(value.text) in normalize(best.unit.text):
         return Verdict(claim, NOT_FOUND, f"报道中的{value.text}说的是另一项内容，不能证实这一说法。",
                        cite, value.text, None)
