@@ -246,7 +246,7 @@ def test_the_shipped_span_reader_weights_match_their_sha256_and_fit_the_model():
 def test_a_masked_ordinal_keeps_what_it_counts():
     """第三届 asks 第几届, not 第几: the question still names what is counted."""
     from rag.answer.candidates import Candidate
-    from rag.answer.verify import _masked
+    from rag.answer.verify import masked_question as _masked
 
     claim = "第三届青松茶文化节共有86家茶企参展"
     assert _masked(claim, Candidate(0, 3, "ORD", "第三届", "rule")) == "第几届青松茶文化节共有86家茶企参展"

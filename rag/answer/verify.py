@@ -75,7 +75,7 @@ def _values(claim: str) -> list[Candidate]:
     return numbers or names[::-1][:1]
 
 
-def _masked(claim: str, value: Candidate) -> str:
+def masked_question(claim: str, value: Candidate) -> str:
     """The claim as a question about ``value``: 353万人 → 多少万人, 渌口区淦田镇 → 哪里."""
     if value.kind == "NUM":
         unit = re.sub(r"^[^\u4e00-\u9fff%％]*?(?=[万亿千百]?[^\d.,，])", "", _strip_number(value.text))
@@ -128,7 +128,7 @@ def _read(assistant, question: str, search_kwargs: dict):
 
 
 def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -> Verdict:
-    reading = _read(assistant, _masked(claim, value), search_kwargs)
+    reading = _read(assistant, masked_question(claim, value), search_kwargs)
     best = reading.best
     if reading.refuse or best is None:
         return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", (), value.text)
