@@ -260,15 +260,15 @@ class NeuralReader:
         best = max(found, key=lambda c: c.end - c.start, default=None)
         return best.kind if best is not None and 2 * (best.end - best.start) >= len(text) else "span"
 
-    def whole_value(self, sentence: str, start: int, end: int) -> tuple[int, int]:
+    def whole_value(self, sentence: str, start: int, end: int) -> tuple[int, int, str | None]:
         """The span widened to the typed value of its sentence that holds it with at most
-        ``_VALUE_SLACK`` more characters: a number keeps its qualifier (不少于1200亩, not
-        1200亩), as the candidate finder states it."""
+        ``_VALUE_SLACK`` more characters, with that value's kind: a number keeps its
+        qualifier (不少于1200亩, not 1200亩), as the candidate finder states it."""
         found = candidates(sentence, self.base.tagger or default_tagger())
         around = [c for c in found if c.start <= start and end <= c.end
                   and (c.end - c.start) - (end - start) <= _VALUE_SLACK]
         best = min(around, key=lambda c: c.end - c.start, default=None)
-        return (best.start, best.end) if best is not None else (start, end)
+        return (best.start, best.end, best.kind) if best is not None else (start, end, None)
 
     def prepare(self, q: QuestionView, hits: list[Hit]) -> Prepared:
         from .span_reader import WINDOWS
@@ -317,7 +317,7 @@ class NeuralReader:
             sents = split_sentences(hit.article.body)
             a, b = next(((a, b) for a, b in sents if a <= span.start < b), (span.start, span.end))
             unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
-        a, b = self.whole_value(unit.text, span.start - unit.start, min(span.end, unit.end) - unit.start)
+        a, b, kind = self.whole_value(unit.text, span.start - unit.start, min(span.end, unit.end) - unit.start)
         start, end = unit.start + a, unit.start + b
         text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
@@ -325,7 +325,7 @@ class NeuralReader:
         meta = self.meta
         p = logistic(meta.get("calibration"), signals)
         p_lead = logistic(meta.get("lead_calibration"), signals)
-        best = Scored(Candidate(a, b, self.kind_of(text), text, "reader"), unit, p_lead)
+        best = Scored(Candidate(a, b, kind or self.kind_of(text), text, "reader"), unit, p_lead)
         refuse = p < meta["refuse_threshold"] or contradicts_period(q, unit)
         lead = text if text and not refuse and p_lead >= meta["lead_threshold"] else None
         # The feature reader's own confident answer, for claims: it can read a value the

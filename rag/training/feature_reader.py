@@ -58,7 +58,7 @@ class Example:
     hits: list[Hit]
 
 
-def _progress(items, desc: str):
+def progress(items, desc: str):
     from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="q", mininterval=5)
@@ -101,7 +101,7 @@ def retrieve_all(questions: list[MRCQuestion], work: Path, settings: Settings, c
     cache = {k: v for k, v in cache.items() if all(h[0] in rows for h in v)}
     todo = [q for q in questions if q.id not in cache]
     k = max(settings.top_k, 5)
-    for n, q in enumerate(_progress(todo, "retrieve"), start=1):
+    for n, q in enumerate(progress(todo, "retrieve"), start=1):
         hits = retriever.search(q.question, k=k, extra=EXTRA_CANDIDATES)
         cache[q.id] = [(h.chunk.id, h.score, h.dense, h.keyword) for h in hits]
         if cached and (n % 1000 == 0 or n == len(todo)):
@@ -164,7 +164,7 @@ def _crossfit(x: np.ndarray, y: np.ndarray, owner: np.ndarray, fold: np.ndarray,
 
 def sentence_table(examples: list[Example], views) -> tuple:
     xs, ys, owner, units_of = [], [], [], []
-    for i, (e, q) in enumerate(zip(_progress(examples, "sentence features"), views)):
+    for i, (e, q) in enumerate(zip(progress(examples, "sentence features"), views)):
         units = sentence_units(e.hits)
         rows = sentence_features(q, units)
         xs += rows
@@ -177,7 +177,7 @@ def sentence_table(examples: list[Example], views) -> tuple:
 def span_table(examples, views, units_of, sent_p: np.ndarray, owner: np.ndarray, tagger: Tagger) -> tuple:
     xs, ys, sowner, cands_of = [], [], [], []
     starts = np.searchsorted(owner, np.arange(len(examples)))
-    for i, e in enumerate(_progress(examples, "span features")):
+    for i, e in enumerate(progress(examples, "span features")):
         units, rows = units_of[i]
         p = sent_p[starts[i]:starts[i] + len(units)]
         order = np.argsort(-p, kind="stable")[:SPAN_SENTENCES]
@@ -311,7 +311,7 @@ def evaluate(examples: list[Example], reader: Reader, retriever) -> dict:
     in_text = lead_holds = lead_em = lead_right = false_ref = withheld_ref = leads = 0
     em = f1 = 0.0
     latencies = []
-    for e in _progress(examples, "validate"):
+    for e in progress(examples, "validate"):
         t0 = time.perf_counter()
         query = retriever.analyse(e.q.question)
         reading = reader.read(question_view(query), e.hits)

@@ -334,11 +334,12 @@ def choose_settings(tune: list, reader, retriever) -> dict:
     """
     from ..answer.features import question_view
     from ..answer.span_reader import run_windows
-    from .feature_reader import (LEAD_GOLD_CHARS, LEAD_KINDS, holds, precise_from, refuse_threshold,
+    from ..answer.reader import SPAN_SIGNALS, logistic
+    from .feature_reader import (LEAD_GOLD_CHARS, LEAD_KINDS, holds, precise_from, progress, refuse_threshold,
                                  span_label)
 
     read = []
-    for e in tqdm_progress(tune, "read tune windows"):
+    for e in progress(tune, "read tune windows"):
         q = question_view(retriever.analyse(e.q.question))
         prepared = reader.prepare(q, e.hits)
         logits = run_windows(reader.span.run, prepared.windows) if prepared.windows else None
@@ -351,22 +352,20 @@ def choose_settings(tune: list, reader, retriever) -> dict:
 
     weight = max(WINDOW_WEIGHTS, key=quoted_right)  # the first of equals: the smaller weight
     readings = [reader.decide(q, e.hits, p, lg, weight=weight) for e, q, p, lg in read]
-    no_span = dict.fromkeys(("margin", "span_logp", "sentence_logit", "feature_logit"), -50.0)
+    no_span = dict.fromkeys(SPAN_SIGNALS, -50.0)
     signals = [r.signals or no_span for r in readings]
     answer = fit_logistic(signals, [not e.q.withheld for e, *_ in read], ANSWER_SIGNALS)
-    from ..answer.reader import logistic
-
     p = np.array([logistic(answer, s) for s in signals])
     refuse = refuse_threshold([e for e, *_ in read], p)
-    led = [(e, q, r, s) for (e, q, _, _), r, s, pi in zip(read, readings, signals, p)
+    led = [(e, q, r, s, pi) for (e, q, _, _), r, s, pi in zip(read, readings, signals, p)
            if not e.q.withheld and r.best is not None]
-    lead_model = fit_logistic([s for *_, s in led], [span_label(r.best.candidate.text, e.q.answers)
-                                                     for e, _, r, _ in led], LEAD_SIGNALS)
+    lead_model = fit_logistic([s for *_, s, _ in led], [span_label(r.best.candidate.text, e.q.answers)
+                                                        for e, _, r, _, _ in led], LEAD_SIGNALS)
     lead = 0.0
     for source in (True, False):
         scored = sorted(((logistic(lead_model, s), span_label(r.best.candidate.text, e.q.answers))
-                         for e, q, r, s in led
-                         if e.q.id.startswith("synthetic:") == source and logistic(answer, s) >= refuse
+                         for e, q, r, s, pi in led
+                         if e.q.id.startswith("synthetic:") == source and pi >= refuse
                          and q.kind in LEAD_KINDS and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS),
                         reverse=True)
         if scored:
@@ -375,12 +374,6 @@ def choose_settings(tune: list, reader, retriever) -> dict:
             "lead_calibration": lead_model, "lead_threshold": float(lead),
             "thresholds_chosen_on": "tune half of cmrc2018_trial, news_tune cloze questions and the "
                                     "heldout_tune half of the held-out CMRC dev articles"}
-
-
-def tqdm_progress(items, desc: str):
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="q", mininterval=10)
 
 
 def validate_neural(train_dir: Path, bench: Path, pool_work: Path, settings, models_dir: Path,
