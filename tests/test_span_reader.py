@@ -140,6 +140,25 @@ def test_no_answer_wins_when_the_null_score_beats_every_span():
     assert TEXT[found.start:found.end] == TEXT[w.offsets[2][0]:w.offsets[4][1]]
 
 
+
+@pytest.mark.unit
+def test_a_span_never_crosses_a_sentence_end():
+    """The strongest start sits at the end of one sentence and the strongest end in the
+    next: the span found lies within one sentence, so its sentence quotes all of it."""
+    sents = split_sentences(TEXT)
+    w = _window(1, max_tokens=80)
+    assert len(w.sentence_of) == len(w.offsets)
+    second = [j for j, g in enumerate(w.sentence_of) if g == 2]
+    first = [j for j, g in enumerate(w.sentence_of) if g == 1]
+    s, e = _logits(len(w.ids), w.body_first + first[-3], w.body_first + second[2], null=-5.0)
+    found = best_of_windows([w], [0], s, e, 30)
+    held = [(a, b) for a, b in sents if a <= found.start and found.end <= b]
+    assert held, (found.start, found.end, sents)
+    # Without the sentence groups, the same scores give the crossing span.
+    ok = span_mask(np.array([len(w.ids)]), np.array([w.body_first]), len(w.ids))
+    _, f, l, _ = best_spans(s, e, ok, max_span=30)
+    assert (f[0], l[0]) == (w.body_first + first[-3], w.body_first + second[2])
+
 @pytest.mark.unit
 def test_answerability_weighs_whichever_signal_tells_right_from_wrong():
     """The calibration is fitted, not set: a signal that carries no information gets no weight."""

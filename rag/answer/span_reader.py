@@ -91,8 +91,19 @@ def span_mask(lengths: np.ndarray, body: np.ndarray, width: int) -> np.ndarray:
     return ok
 
 
-def best_spans(start: np.ndarray, end: np.ndarray, ok: np.ndarray, max_span: int):
-    """Per row: the best span's score, first and last position, and the no-answer score."""
+def sentence_groups(windows: list[Window], width: int) -> np.ndarray:
+    """Per window and position: the text sentence the body token belongs to (-1 elsewhere)."""
+    groups = np.full((len(windows), width), -1, np.int64)
+    for r, w in enumerate(windows):
+        if w.sentence_of:
+            groups[r, w.body_first:w.body_first + len(w.sentence_of)] = w.sentence_of
+    return groups
+
+
+def best_spans(start: np.ndarray, end: np.ndarray, ok: np.ndarray, max_span: int,
+               groups: np.ndarray | None = None):
+    """Per row: the best span's score, first and last position, and the no-answer score.
+    With ``groups`` (``sentence_groups``), a span starts and ends in one sentence."""
     n, width = start.shape
     neg = np.float32(-1e9)
     s = np.where(ok, start, neg)
@@ -100,7 +111,10 @@ def best_spans(start: np.ndarray, end: np.ndarray, ok: np.ndarray, max_span: int
     s[:, 0] = e[:, 0] = neg
     scores = s[:, :, None] + e[:, None, :]
     i, j = np.indices((width, width))
-    scores = np.where(((j >= i) & (j - i < max_span))[None], scores, neg)
+    allowed = ((j >= i) & (j - i < max_span))[None]
+    if groups is not None:
+        allowed = allowed & (groups[:, :, None] == groups[:, None, :])
+    scores = np.where(allowed, scores, neg)
     flat = scores.reshape(n, -1)
     best = flat.argmax(1)
     first, last = np.divmod(best, width)
@@ -137,13 +151,13 @@ def _log_softmax(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 def best_of_windows(windows: list[Window], owners: list[int], start, end, max_span: int,
                     priors=None, weight: float = 0.0) -> Span | None:
-    """The best span over the windows. Each window's best span is scored against that
+    """The best span over the windows, within one sentence. Each window's best span is scored against that
     window's own no-answer score (windows are normalised apart, so raw span scores do not
     compare across them), plus ``weight`` times the window's prior when priors are given."""
     lengths = np.array([len(w.ids) for w in windows])
     body = np.array([w.body_first for w in windows])
     ok = span_mask(lengths, body, start.shape[1])
-    score, first, last, null = best_spans(start, end, ok, max_span)
+    score, first, last, null = best_spans(start, end, ok, max_span, sentence_groups(windows, start.shape[1]))
     has_body = np.array([bool(w.offsets) for w in windows])
     if not has_body.any():
         return None

@@ -42,6 +42,9 @@ class Window:
     offsets: tuple[tuple[int, int], ...]
     start: int  # the body's character range in the text
     end: int
+    # Body token ``j`` belongs to sentence ``sentence_of[j]`` of the text: a span never
+    # crosses a sentence end, so the sentence it is quoted from holds all of it.
+    sentence_of: tuple[int, ...] = ()
 
     def chars(self, first: int, last: int) -> tuple[int, int]:
         """Character range of body tokens ``first``..``last`` (inclusive)."""
@@ -108,7 +111,9 @@ def build_window(question: Tokens, title: Tokens, text: Tokens, sentences: list[
         a = b = sentences[center][0]
     else:
         a, b = offsets[0][0], offsets[-1][1]
-    return Window((*head, *body, SEP), len(head), offsets, a, b)
+    sentence_starts = [s for s, _ in sentences]
+    owners = tuple(max(0, bisect.bisect_right(sentence_starts, o[0]) - 1) for o in offsets)
+    return Window((*head, *body, SEP), len(head), offsets, a, b, owners)
 
 
 def sentence_at(sentences: list[tuple[int, int]], char: int) -> int:
