@@ -136,7 +136,10 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     if _same_value(value, best.candidate.text):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = best.candidate.kind == value.kind or {best.candidate.kind, value.kind} <= {"LOC", "ORG"}
-    confident = reading.lead is not None
+    # A value the claim itself states elsewhere answers another part of the claim (asked
+    # 几期 of "…二期工程总投资3.6亿元", read 3.6亿元): it contradicts nothing.
+    elsewhere = {normalize(c.text) for c in rule_candidates(claim) if (c.start, c.end) != (value.start, value.end)}
+    confident = reading.lead is not None and normalize(best.candidate.text) not in elsewhere
     if same_kind and confident:
         return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
                        cite, value.text, best.candidate.text)
