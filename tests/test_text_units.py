@@ -143,3 +143,15 @@ def test_bylines_name_people_not_roles():
     assert byline_authors("（记者刘仲华、张慧中）") == ["刘仲华", "张慧中"]
     assert byline_authors("株洲日报全媒体记者 刘琼") == ["刘琼"]
     assert byline_authors(None) == []
+
+
+@pytest.mark.parametrize("query,asked", [
+    ("2025年株洲医保参保人数", "2025年株洲医保参保人数是多少？"),
+    ("白鹭湾湿地公园", "白鹭湾湿地公园是什么？"),
+    ("株洲在排行榜中排第几位？", "株洲在排行榜中排第几位？"),
+    ("那2024年呢？", "那2024年呢？"),
+])
+def test_a_keyword_query_is_read_as_a_question_of_its_kind(query, asked):
+    from rag.answer.qtype import as_question
+
+    assert as_question(query, question_type(query).kind) == asked

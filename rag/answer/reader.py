@@ -27,6 +27,7 @@ import numpy as np
 from .candidates import Candidate, Tagger, candidates, default_tagger
 from .features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceUnit, sentence_features,
                        sentence_units, span_features)
+from .qtype import as_question
 from ..records import Hit
 from ..search.periods import period_match
 
@@ -287,7 +288,8 @@ class NeuralReader:
             targets.append((seen[hit.article.id], unit.start))
             priors.append(_logit(p))
         texts = [(h.article.headline or "", h.article.body) for h in owners]
-        windows, window_owners, chosen = self.span.windows(q.text, texts, targets, priors=priors) \
+        windows, window_owners, chosen = self.span.windows(as_question(q.text, q.kind), texts, targets,
+                                                           priors=priors) \
             if targets else ([], [], [])
         return Prepared(base, owners, windows, window_owners, chosen)
 
