@@ -55,3 +55,21 @@ def test_training_is_deterministic_and_its_models_answer(sliver, tmp_path):
         m = metrics[split]
         assert m["answerable"] > 0 and 0.0 <= m["answer_in_text"] <= 1.0
     assert Reader(a).meta["answerability"] == meta["answerability"]  # the written models load
+
+
+def test_an_absent_article_reprinting_a_pooled_clause_asks_no_withheld_question(tmp_path):
+    import gzip
+
+    from rag.training.mrc_data import synthetic_news
+
+    pooled = "株洲市统计局发布数据，2025年全市地区生产总值达到4128亿元，同比增长6.1%。其他内容在此省略不提。"
+    reprint = pooled + "编辑：周文。"  # reprinted whole, a byline added
+    fresh = "醴陵市文旅局介绍，今年醴陵瓷博会共吸引游客86万人次，比上届多出十二万。其他内容在此省略不提。"
+    bench = tmp_path / "bench.jsonl.gz"
+    with gzip.open(bench, "wt", encoding="utf-8") as fh:
+        for text in (pooled, reprint, fresh):
+            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    questions = synthetic_news(bench, n=1, absent=2)
+    withheld = {q.context_id for q in questions if q.withheld}
+    assert "noise-1" not in withheld  # its clause stands in the pooled article
+    assert "noise-2" in withheld
