@@ -150,6 +150,8 @@ def test_bylines_name_people_not_roles():
     ("白鹭湾湿地公园", "白鹭湾湿地公园是什么？"),
     ("株洲在排行榜中排第几位？", "株洲在排行榜中排第几位？"),
     ("那2024年呢？", "那2024年呢？"),
+    ("崇陵墓道有多长?", "崇陵墓道有多长?"),
+    ("潘仕成逝世的时间是?", "潘仕成逝世的时间是?"),
 ])
 def test_a_keyword_query_is_read_as_a_question_of_its_kind(query, asked):
     from rag.answer.qtype import as_question

@@ -77,10 +77,14 @@ _ASKED_AS = {"number": "是多少？", "ordinal": "排第几？", "time": "是�
              "org": "是哪个单位？", "place": "在哪里？"}
 
 
+#: What marks a text as asked already, beside the question words: its question mark, 多长 and kin.
+_ASKING = re.compile(r"[？?]\s*$|多[长大高重远久宽深厚]|为何|有何|何[时地处人种故]|如何")
+
+
 def as_question(text: str, kind: str | None) -> str:
     """``text`` as a question: a keyword query gets the question tail of its kind
-    ("是什么？" when the kind is unknown); a text with a question word stays as it is."""
-    if focus_spans(text):
+    ("是什么？" when the kind is unknown); a text that asks already stays as it is."""
+    if not text.strip() or focus_spans(text) or _ASKING.search(text):
         return text
     return text.rstrip("？?。.！! ") + _ASKED_AS.get(kind or "", "是什么？")
 
