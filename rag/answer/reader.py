@@ -214,7 +214,13 @@ class Reader:
 #: Characters a typed value may add around the span it holds (a qualifier, a unit).
 _VALUE_SLACK = 4
 #: What the span reader's decisions are computed from, as validation fits them.
-SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit")
+SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit", "feature_agrees")
+
+
+def _agrees(span: str, lead: str | None) -> float:
+    """1.0 when the feature reader's own lead and the span hold one another: two readers
+    that reach the same value independently are more often right (the lead's signal)."""
+    return float(bool(span) and bool(lead) and (lead in span or span in lead))
 
 
 def _logit(p: float) -> float:
@@ -323,7 +329,7 @@ class NeuralReader:
         start, end = unit.start + a, unit.start + b
         text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
-                   "feature_logit": _logit(base.p_answer)}
+                   "feature_logit": _logit(base.p_answer), "feature_agrees": _agrees(text, base.lead)}
         meta = self.meta
         p = logistic(meta.get("calibration"), signals)
         p_lead = logistic(meta.get("lead_calibration"), signals)

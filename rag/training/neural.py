@@ -301,7 +301,7 @@ def export(work: Path, models_dir: Path, config: Config, epoch_file: Path | None
 #: The signals of each decision (``rag.answer.reader.SPAN_SIGNALS``): whether the passages
 #: answer (refusal) and whether the span is the answer (lead).
 ANSWER_SIGNALS = ("margin", "sentence_logit", "feature_logit")
-LEAD_SIGNALS = ("margin", "span_logp", "sentence_logit")
+LEAD_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_agrees")
 #: Weights on the windows' priors that validation chooses among (0: the span reader alone).
 WINDOW_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
 #: The splits that choose the span reader's settings; the others only report.
