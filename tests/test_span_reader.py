@@ -271,3 +271,13 @@ def test_a_masked_ordinal_keeps_what_it_counts():
     assert _masked(claim, Candidate(0, 3, "ORD", "第三届", "rule")) == "第几届青松茶文化节共有86家茶企参展"
     assert _masked("全市排名第12位", Candidate(4, 8, "ORD", "第12位", "rule")) == "全市排名第几位"
     assert _masked(claim, Candidate(11, 14, "NUM", "86家", "rule")) == "第三届青松茶文化节共有多少家茶企参展"
+
+
+def test_the_readers_agree_when_one_value_holds_the_other():
+    from rag.answer.reader import _agrees
+
+    assert _agrees("353万人", "353万") == 1.0
+    assert _agrees("不少于1200亩", "1200亩") == 1.0
+    assert _agrees("2.3亿元", "3.6亿元") == 0.0
+    assert _agrees("353万人", None) == 0.0
+    assert _agrees("", "") == 0.0
