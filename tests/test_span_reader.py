@@ -281,3 +281,14 @@ def test_the_readers_agree_when_one_value_holds_the_other():
     assert _agrees("2.3亿元", "3.6亿元") == 0.0
     assert _agrees("353万人", None) == 0.0
     assert _agrees("", "") == 0.0
+
+
+def test_a_span_sheds_the_punctuation_its_tokens_carry():
+    from rag.answer.reader import trim_punctuation
+
+    s = "同比增长4.1%,增速居全省第一。"
+    a, b = trim_punctuation(s, 4, 9)  # "4.1%,"
+    assert s[a:b] == "4.1%"
+    a, b = trim_punctuation(s, 4, 8)
+    assert s[a:b] == "4.1%"
+    assert trim_punctuation("，，", 0, 2) == (0, 2)

@@ -217,6 +217,20 @@ _VALUE_SLACK = 4
 SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit", "feature_agrees")
 
 
+#: What a span never begins or ends with: a token may carry the comma after a value ("4.1%,").
+_EDGE_PUNCTUATION = frozenset("，,。．；;、：:！!？? \u3000\t\n")
+
+
+def trim_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without the punctuation and spaces at its ends (an empty span stays put)."""
+    a, b = start, end
+    while a < b and text[a] in _EDGE_PUNCTUATION:
+        a += 1
+    while b > a and text[b - 1] in _EDGE_PUNCTUATION:
+        b -= 1
+    return (a, b) if a < b else (start, end)
+
+
 def _agrees(span: str, lead: str | None) -> float:
     """1.0 when the feature reader's own lead and the span hold one another: two readers
     that reach the same value independently are more often right (the lead's signal)."""
@@ -325,7 +339,8 @@ class NeuralReader:
             sents = split_sentences(hit.article.body)
             a, b = next(((a, b) for a, b in sents if a <= span.start < b), (span.start, span.end))
             unit = SentenceUnit(hit, hits.index(hit) if hit in hits else len(hits), a, b)
-        a, b, kind = self.whole_value(unit.text, span.start - unit.start, min(span.end, unit.end) - unit.start)
+        a, b, kind = self.whole_value(unit.text, *trim_punctuation(unit.text, span.start - unit.start,
+                                                                   min(span.end, unit.end) - unit.start))
         start, end = unit.start + a, unit.start + b
         text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
