@@ -274,13 +274,13 @@ def test_a_masked_ordinal_keeps_what_it_counts():
 
 
 def test_the_readers_agree_when_one_value_holds_the_other():
-    from rag.answer.reader import _agrees
+    from rag.answer.reader import readers_agree
 
-    assert _agrees("353万人", "353万") == 1.0
-    assert _agrees("不少于1200亩", "1200亩") == 1.0
-    assert _agrees("2.3亿元", "3.6亿元") == 0.0
-    assert _agrees("353万人", None) == 0.0
-    assert _agrees("", "") == 0.0
+    assert readers_agree("353万人", "353万") == 1.0
+    assert readers_agree("不少于1200亩", "1200亩") == 1.0
+    assert readers_agree("2.3亿元", "3.6亿元") == 0.0
+    assert readers_agree("353万人", None) == 0.0
+    assert readers_agree("", "") == 0.0
 
 
 def test_a_span_sheds_the_punctuation_its_tokens_carry():

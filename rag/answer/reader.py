@@ -231,7 +231,7 @@ def trim_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
     return (a, b) if a < b else (start, end)
 
 
-def _agrees(span: str, lead: str | None) -> float:
+def readers_agree(span: str, lead: str | None) -> float:
     """1.0 when the feature reader's own lead and the span hold one another: two readers
     that reach the same value independently are more often right (the lead's signal)."""
     return float(bool(span) and bool(lead) and (lead in span or span in lead))
@@ -344,7 +344,7 @@ class NeuralReader:
         start, end = unit.start + a, unit.start + b
         text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
-                   "feature_logit": _logit(base.p_answer), "feature_agrees": _agrees(text, base.lead)}
+                   "feature_logit": _logit(base.p_answer), "feature_agrees": readers_agree(text, base.lead)}
         meta = self.meta
         p = logistic(meta.get("calibration"), signals)
         p_lead = logistic(meta.get("lead_calibration"), signals)
