@@ -86,7 +86,7 @@ def as_question(text: str, kind: str | None) -> str:
     ("是什么？" when the kind is unknown); a text that asks already stays as it is."""
     if not text.strip() or focus_spans(text) or _ASKING.search(text):
         return text
-    return text.rstrip("？?。.！! ") + _ASKED_AS.get(kind or "", "是什么？")
+    return text.rstrip("。.！! ") + _ASKED_AS.get(kind or "", "是什么？")
 
 
 def strip_question_words(question: str) -> str:
