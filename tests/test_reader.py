@@ -161,3 +161,16 @@ def test_a_sentence_about_another_period_than_the_one_asked_is_no_answer():
     assert not contradicts_period(_view("全市医保参保人数是多少", ("医保", "参保", "人数")), unit)
     reading = Reader(tagger=Tagger()).read(asked_2024, [_hit("截至2025年底，全市基本医疗保险参保人数达到353万人。")])
     assert reading.refuse and reading.lead is None
+
+
+@pytest.mark.unit
+def test_a_sentence_about_another_day_than_the_one_asked_is_no_answer():
+    from rag.answer.reader import contradicts_period
+
+    unit = sentence_units([_hit("经统计，截至8月1日6时，此轮强降雨已造成11人遇难。救援仍在进行。")])[0]
+    terms = ("强降雨", "遇难")
+    assert contradicts_period(_view("截至8月6日22时，本次强降雨造成多少人遇难？", terms), unit)
+    assert not contradicts_period(_view("截至8月1日6时，本次强降雨造成多少人遇难？", terms), unit)
+    assert not contradicts_period(_view("本次强降雨造成多少人遇难？", terms), unit)
+    # The article's own date is the day asked: its sentences may name the days before it.
+    assert not contradicts_period(_view("5月1日报道的强降雨造成多少人遇难？", terms), unit)

@@ -8,7 +8,7 @@ from rag.ingest.chunk import chunk_article
 from rag.answer.cite import byline_authors, drop_dangling, format_reference, unsupported_numbers
 from rag.answer.conversation import resolve_followup
 from rag.search.fusion import rrf, term_coverage
-from rag.search.periods import passage_years, period_match, question_period
+from rag.search.periods import asked_days, day_match, passage_years, period_match, question_period
 from rag.answer.qtype import question_type
 from rag.records import Article, Citation
 from rag.ingest.sentences import sentences, split_sentences
@@ -74,6 +74,18 @@ def test_passage_years_resolve_relative_words_against_publication():
     assert period_match(p, "去年参保人数达到353万人", "2026-02-09") == 1.0
     assert period_match(p, "2023年参保人数", "2023-07-20") == -1.0
     assert period_match(p, "参保人数", None) == 0.0
+
+
+def test_a_named_day_matches_the_passages_that_name_it():
+    days = asked_days("截至8月6日22时，本次强降雨造成多少人遇难？")
+    assert days == {(8, 6)}
+    assert day_match(days, "截至8月1日6时，此轮强降雨已造成11人遇难。", "2023-08-02") == -1.0
+    assert day_match(days, "截至8月6日22时，已造成14人遇难。", "2023-08-07") == 1.0
+    assert day_match(days, "截至6日22时，已造成14人遇难。", "2023-08-07") == 1.0  # the asked month's 6日
+    assert day_match(days, "此轮强降雨已造成11人遇难。", "2023-08-02") == 0.0  # names no day
+    assert day_match(days, "7月17日开工。", "2023-08-06") == 1.0  # published on the asked day
+    assert asked_days("株洲今年医保参保人数是多少？") == set()
+    assert day_match(set(), "截至8月1日", None) == 0.0
 
 
 def test_rrf_matches_hand_computed_scores():

@@ -29,7 +29,7 @@ from .features import (SENTENCE_FEATURES, SPAN_FEATURES, QuestionView, SentenceU
                        sentence_units, span_features)
 from .qtype import as_question
 from ..records import Hit
-from ..search.periods import period_match
+from ..search.periods import asked_days, day_match, period_match
 
 MODELS_DIR = Path(__file__).parent / "models"
 #: Passages from the top of each single ranking that the reader also reads (the
@@ -100,12 +100,16 @@ def contradicts_period(q: QuestionView, unit: SentenceUnit) -> bool:
     """Asked about one period, the sentence and the text around it speak only of others
     (asked 2024, the sentence says 截至2025年底): it does not answer the question. Only a
     named year counts: 今年/去年 depend on when the question is asked, which an archive
-    question often does not mean (on validation, relative periods cost answers)."""
-    if q.period is None or q.period.relative:
-        return False
+    question often does not mean (on validation, relative periods cost answers). A named
+    day counts alike: asked 截至8月6日, a sentence and its neighbours that name only
+    8月1日 (and an article not published on the 6th) speak of another count."""
     article = unit.hit.article
     around = article.body[max(0, unit.start - 80):unit.end + 40]
-    return period_match(q.period, unit.text, article.date) < 0 and period_match(q.period, around, article.date) < 0
+    if q.period is not None and not q.period.relative \
+            and period_match(q.period, unit.text, article.date) < 0 and period_match(q.period, around, article.date) < 0:
+        return True
+    days = asked_days(q.text)
+    return day_match(days, unit.text, article.date) < 0 and day_match(days, around, article.date) < 0
 
 
 class Reader:

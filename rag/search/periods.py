@@ -92,6 +92,32 @@ def period_match(period: Period | None, text: str, published: str | None) -> flo
     return 0.0
 
 
+_DAY = re.compile(r"(?<!\d)(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
+
+
+def asked_days(question: str) -> set[tuple[int, int]]:
+    """The days a question names with their month ("截至8月6日22时" → {(8, 6)})."""
+    return {(int(m), int(d)) for m, d in _DAY.findall(question) if m}
+
+
+def day_match(days: set[tuple[int, int]], text: str, published: str | None) -> float:
+    """+1 when the passage names one of the asked days (or is published on it), -1 when it
+    names only other days ("截至8月1日6时" for a question asked about 8月6日), 0 when it
+    names none (or no day was asked). A bare "6日" counts as the 6th of the asked month."""
+    if not days:
+        return 0.0
+    if published and len(published) >= 10 and (int(published[5:7]), int(published[8:10])) in days:
+        return 1.0
+    named = [(int(m) if m else None, int(d)) for m, d in _DAY.findall(text)]
+    if not named:
+        return 0.0
+    asked_months = {m for m, _ in days}
+    for m, d in named:
+        if (m, d) in days or (m is None and any((mo, d) in days for mo in asked_months)):
+            return 1.0
+    return -1.0
+
+
 def in_range(published: str | None, date_from: str | None, date_to: str | None) -> bool:
     """Whether an ISO publication date lies in [date_from, date_to]; undated passes no filter."""
     if not date_from and not date_to:
