@@ -283,6 +283,14 @@ def test_the_readers_agree_when_one_value_holds_the_other():
     assert readers_agree("", "") == 0.0
 
 
+def test_the_feature_readers_silence_is_not_disagreement():
+    from rag.answer.reader import readers_disagree
+
+    assert readers_disagree("2.3亿元", "3.6亿元") == 1.0
+    assert readers_disagree("353万人", "353万") == 0.0
+    assert readers_disagree("353万人", None) == 0.0
+
+
 def test_a_span_sheds_the_punctuation_its_tokens_carry():
     from rag.answer.reader import trim_punctuation
 

@@ -218,7 +218,7 @@ class Reader:
 #: Characters a typed value may add around the span it holds (a qualifier, a unit).
 _VALUE_SLACK = 4
 #: What the span reader's decisions are computed from, as validation fits them.
-SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit", "feature_agrees")
+SPAN_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_logit", "feature_agrees", "feature_disagrees")
 
 
 #: What a span never begins or ends with: a token may carry the comma after a value ("4.1%,").
@@ -239,6 +239,12 @@ def readers_agree(span: str, lead: str | None) -> float:
     """1.0 when the feature reader's own lead and the span hold one another: two readers
     that reach the same value independently are more often right (the lead's signal)."""
     return float(bool(span) and bool(lead) and (lead in span or span in lead))
+
+
+def readers_disagree(span: str, lead: str | None) -> float:
+    """1.0 when the feature reader leads with a value the span does not hold. Its silence
+    (no lead of its own: most human-written questions) is neither agreement nor this."""
+    return float(bool(lead) and not readers_agree(span, lead))
 
 
 def _logit(p: float) -> float:
@@ -348,7 +354,8 @@ class NeuralReader:
         start, end = unit.start + a, unit.start + b
         text = hit.article.body[start:end].strip()
         signals = {"margin": span.score, "span_logp": span.logp, "sentence_logit": span.prior,
-                   "feature_logit": _logit(base.p_answer), "feature_agrees": readers_agree(text, base.lead)}
+                   "feature_logit": _logit(base.p_answer), "feature_agrees": readers_agree(text, base.lead),
+                   "feature_disagrees": readers_disagree(text, base.lead)}
         meta = self.meta
         p = logistic(meta.get("calibration"), signals)
         p_lead = logistic(meta.get("lead_calibration"), signals)

@@ -301,7 +301,7 @@ def export(work: Path, models_dir: Path, config: Config, epoch_file: Path | None
 #: The signals of each decision (``rag.answer.reader.SPAN_SIGNALS``): whether the passages
 #: answer (refusal) and whether the span is the answer (lead).
 ANSWER_SIGNALS = ("margin", "sentence_logit", "feature_logit")
-LEAD_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_agrees")
+LEAD_SIGNALS = ("margin", "span_logp", "sentence_logit", "feature_agrees", "feature_disagrees")
 #: Weights on the windows' priors that validation chooses among (0: the span reader alone).
 WINDOW_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
 #: The splits that choose the span reader's settings; the others only report.
@@ -357,16 +357,18 @@ def choose_settings(tune: list, reader, retriever) -> dict:
     answer = fit_logistic(signals, [not e.q.withheld for e, *_ in read], ANSWER_SIGNALS)
     p = np.array([logistic(answer, s) for s in signals])
     refuse = refuse_threshold([e for e, *_ in read], p)
+    # The lead is fitted where a lead can be judged, the questions whose threshold it sets:
+    # a kind of value asked for, with a short gold answer (CMRC trial's clause-long gold
+    # answers would teach it that exact spans are wrong).
     led = [(e, q, r, s, pi) for (e, q, _, _), r, s, pi in zip(read, readings, signals, p)
-           if not e.q.withheld and r.best is not None]
+           if not e.q.withheld and r.best is not None
+           and q.kind in LEAD_KINDS and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS]
     lead_model = fit_logistic([s for *_, s, _ in led], [span_label(r.best.candidate.text, e.q.answers)
                                                         for e, _, r, _, _ in led], LEAD_SIGNALS)
     lead = 0.0
     for source in (True, False):
         scored = sorted(((logistic(lead_model, s), span_label(r.best.candidate.text, e.q.answers))
-                         for e, q, r, s, pi in led
-                         if e.q.id.startswith("synthetic:") == source and pi >= refuse
-                         and q.kind in LEAD_KINDS and min(map(len, e.q.answers)) <= LEAD_GOLD_CHARS),
+                         for e, q, r, s, pi in led if e.q.id.startswith("synthetic:") == source and pi >= refuse),
                         reverse=True)
         if scored:
             lead = max(lead, precise_from(scored))
