@@ -55,6 +55,36 @@ def test_a_window_holds_whole_sentences_around_its_centre_within_the_budget():
     assert w.start in {a for a, _ in sents} and w.end in {b for _, b in sents}
 
 
+class MarkerTokenizer:
+    """SentencePiece's habit: white space becomes a word-start marker ("▁") glued to the
+    next token, whose offsets then begin at the white space."""
+
+    def encode(self, text, add_special_tokens=False):
+        ids, offsets, tokens, i = [], [], [], 0
+        while i < len(text):
+            j = i + 1 if not text[i].isspace() else i + 2
+            ids.append(3 + ord(text[j - 1]) % 5000)
+            offsets.append((i, min(j, len(text))))
+            tokens.append(("\u2581" if text[i].isspace() else "") + text[j - 1])
+            i = j
+        return _Enc(ids, offsets, tokens)
+
+
+@pytest.mark.unit
+def test_a_token_after_a_line_break_starts_at_its_own_character():
+    text = "353万人参保。\n18万次检查结果互认。"
+    toks = tokenize(MarkerTokenizer(), text)
+    assert all(not text[a].isspace() for a, _ in toks.offsets)
+    assert text.index("18") in {a for a, _ in toks.offsets}
+    sents = split_sentences(text)
+    assert len(sents) == 2
+    w = build_window(tokenize(MarkerTokenizer(), "检查结果互认多少次"), tokenize(MarkerTokenizer(), "医保"),
+                     toks, sents, 1, before=1, max_tokens=60)
+    first = w.token_at(text.index("18"))
+    # the number's first token belongs to the sentence it starts, not the one before the break
+    assert w.sentence_of[first] == 1 and w.chars(first, first)[0] == text.index("18")
+
+
 @pytest.mark.unit
 def test_body_tokens_map_back_to_the_texts_own_characters():
     w = _window(1, max_tokens=80)

@@ -61,9 +61,16 @@ class Window:
 
 def tokenize(tokenizer, text: str) -> Tokens:
     """Token ids and offsets of ``text`` without special tokens; a bare word-start
-    marker (SentencePiece's ``▁`` standing alone) is dropped, since it holds no character."""
+    marker (SentencePiece's ``▁`` standing alone) is dropped, since it holds no character.
+    A token's offsets leave out the white space its marker stands for ("\n18" is "18"),
+    so a span never starts between two sentences."""
     enc = tokenizer.encode(text, add_special_tokens=False)
-    keep = [(i, o) for i, o, t in zip(enc.ids, enc.offsets, enc.tokens) if t != "\u2581" and o[1] > o[0]]
+    keep = []
+    for i, (a, b), t in zip(enc.ids, enc.offsets, enc.tokens):
+        while a < b and text[a].isspace():
+            a += 1
+        if t != "\u2581" and b > a:
+            keep.append((i, (a, b)))
     return Tokens(tuple(i for i, _ in keep), tuple(o for _, o in keep))
 
 
