@@ -174,3 +174,44 @@ def test_a_sentence_about_another_day_than_the_one_asked_is_no_answer():
     assert not contradicts_period(_view("本次强降雨造成多少人遇难？", terms), unit)
     # The article's own date is the day asked: its sentences may name the days before it.
     assert not contradicts_period(_view("5月1日报道的强降雨造成多少人遇难？", terms), unit)
+
+
+@pytest.mark.unit
+def test_a_swapped_word_in_otherwise_shared_wording_measures_another_thing():
+    from rag.answer.verify import swapped_word, wording_before
+
+    claim = "株洲软经济指标得分为22.97分"
+    assert wording_before(claim, claim.index("22.97")) == "株洲软经济指标得分为"
+    assert swapped_word("株洲软经济指标得分为", "株洲硬经济指标得分为") == ("软", "硬")
+    assert swapped_word("全市上半年出口额为", "全市上半年进口额为") == ("出", "进")
+    assert swapped_word("株洲软经济指标得分为", "软经济指标得分为") is None  # the subject left out: same wording
+    assert swapped_word("参保人数达到", "参保人数为") is None  # another verb before the value
+    assert swapped_word("兴趣和特长是", "兴趣与特长是") is None  # a function word
+    assert swapped_word("软得分", "硬得分") is None  # too little shared to tell
+
+
+@pytest.mark.unit
+def test_a_claimed_value_under_other_wording_is_checked_where_the_claims_wording_stands():
+    from rag.answer.candidates import Candidate
+    from rag.answer.reader import Reading, Scored
+    from rag.answer.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, _check_wording, swapped_word
+
+    body = "青松县硬件指标得分为22.97分,排名全省第8位;软件指标得分为40.77分,排名全省第7位。"
+    hit = _hit(body)
+    units = sentence_units([hit])
+    hard = next(u for u in units if "22.97" in u.text)
+    value_at = lambda text, v: Candidate(text.index(v), text.index(v) + len(v), "NUM", v, "rule")
+    best = Scored(value_at(hard.text, "22.97分"), hard, 0.9)
+    reading = Reading(tuple((u, 0.5) for u in units), hard, best, 0.9, False, "22.97分")
+    for claim, verdict, found in (("青松县软件指标得分为22.97分", CONTRADICTED, "40.77分"),
+                                  ("青松县软件指标得分为40.77分", SUPPORTED, "40.77分")):
+        value = value_at(claim, claim[claim.index("为") + 1:])
+        swapped = swapped_word("青松县软件指标得分为", "青松县硬件指标得分为")
+        v = _check_wording(claim, value, reading, best, swapped)
+        assert (v.verdict, v.found) == (verdict, found), v.explain()
+        assert "软件指标得分为40.77分" in v.evidence[0].quote
+    # No read sentence words the value as the claim does: the claim is not found, and says why.
+    only_hard = Reading(((hard, 0.5),), hard, best, 0.9, False, "22.97分")
+    claim = "青松县软件指标得分为22.97分"
+    v = _check_wording(claim, value_at(claim, "22.97分"), only_hard, best, ("软", "硬"))
+    assert v.verdict == NOT_FOUND and "硬" in v.explanation and v.found is None

@@ -8,12 +8,18 @@ candidate, and picks the span. The claim is supported when the reader's answer
 is the claimed value, contradicted when the reader confidently gives another
 value of the same kind, and not found otherwise: a claimed value that stands in
 a neighbouring clause (the hard score for the soft one) supports nothing.
+
+The wording before the value is compared too. When the sentence the reader read
+words the value like the claim but for one swapped word (株洲硬经济指标得分为 where
+the claim says 株洲软经济指标得分为), it speaks of another measure: the value is then
+taken from a read sentence that words it as the claim does, if one does.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from .compose import make_citation
@@ -101,6 +107,59 @@ def _same_value(claimed: Candidate, found: str) -> bool:
     return bool(a) and (a in b or b in a)
 
 
+#: Characters of wording before a value that a claim and a sentence must share for the
+#: sentence to word the value as the claim does (fixed, not tuned: a four-character
+#: phrase, and at least half the claim's wording).
+_SHARED_WORDING = 4
+#: Sentences of a reading searched for one that words the value as the claim does.
+_WORDED_SENTENCES = 8
+_CLAUSE_BREAKS = "，,；;。：:！!？?\n"
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+#: Function characters whose swap is wording, not meaning (是/为, 和/与, 此/本, 会/将).
+_FUNCTION_CHARS = frozenset("是为和与及或的之在于此本该其会将后了也都即")
+
+
+def wording_before(text: str, start: int) -> str:
+    """The words of ``text``'s clause before character ``start`` (what a value there measures)."""
+    return normalize(text[max(text.rfind(ch, 0, start) for ch in _CLAUSE_BREAKS) + 1:start])
+
+
+def _shared(a: str, b: str) -> tuple[int, list]:
+    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(i2 - i1 for op, i1, i2, _, _ in ops if op == "equal"), ops
+
+
+def swapped_word(claimed: str, stated: str) -> tuple[str, str] | None:
+    """The word a sentence has where the claim's otherwise shared wording has another
+    (硬 for 软 in 株洲软经济指标得分为 / 株洲硬经济指标得分为), as (claimed, stated):
+    the two measure different things."""
+    shared, ops = _shared(claimed, stated)
+    if shared < _SHARED_WORDING:
+        return None
+    for (op, i1, i2, j1, j2), after in zip(ops, ops[1:]):
+        if op == "replace" and i2 - i1 == j2 - j1 <= 2 and _HAN.fullmatch(claimed[i1:i2]) \
+                and _HAN.fullmatch(stated[j1:j2]) and after[0] == "equal" and after[2] - after[1] >= 2 \
+                and not _FUNCTION_CHARS & set(claimed[i1:i2] + stated[j1:j2]):
+            return claimed[i1:i2], stated[j1:j2]
+    return None
+
+
+def _worded_like(reading, claim: str, value: Candidate):
+    """The read sentence and value of the claimed kind that it words as the claim does
+    (most shared wording first, no swapped word), or None."""
+    wording = wording_before(claim, value.start)
+    best, most = None, max(_SHARED_WORDING, (len(wording) + 1) // 2) - 1
+    for unit, _ in reading.sentences[:_WORDED_SENTENCES]:
+        for c in candidates(unit.text, default_tagger()):
+            if c.kind != value.kind:
+                continue
+            stated = wording_before(unit.text, c.start)
+            shared, _ = _shared(wording, stated)
+            if shared > most and swapped_word(wording, stated) is None:
+                best, most = (unit, c), shared
+    return best
+
+
 def verify_claim(assistant, claim: str, **search_kwargs) -> Verdict:
     """Check each value the claim states by asking the archive for it."""
     claim = claim.strip()
@@ -133,6 +192,9 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     if reading.refuse or best is None:
         return Verdict(claim, NOT_FOUND, "档案中没有找到谈及这一事实的句子。", (), value.text)
     cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
+    swapped = swapped_word(wording_before(claim, value.start), wording_before(best.unit.text, best.candidate.start))
+    if swapped is not None:
+        return _check_wording(claim, value, reading, best, swapped)
     if _same_value(value, best.candidate.text):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = best.candidate.kind == value.kind or {best.candidate.kind, value.kind} <= {"LOC", "ORG"}
@@ -152,6 +214,21 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
         return Verdict(claim, NOT_FOUND, f"报道中的{value.text}说的是另一项内容，不能证实这一说法。",
                        cite, value.text, None)
     return Verdict(claim, NOT_FOUND, f"找到相关报道，但不能确认{value.text}这一说法。", cite, value.text, None)
+
+
+def _check_wording(claim: str, value: Candidate, reading, best, swapped: tuple[str, str]) -> Verdict:
+    """The reader's value stands under other wording (a swapped word): the claim is checked
+    on the read sentence that words the value as the claim does, if there is one."""
+    found = _worded_like(reading, claim, value)
+    if found is not None:
+        unit, c = found
+        cite = (make_citation(1, unit.hit, unit.start, unit.end),)
+        if _same_value(value, c.text):
+            return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, c.text)
+        return Verdict(claim, CONTRADICTED, f"报道给出的是{c.text}，而不是{value.text}。", cite, value.text, c.text)
+    cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
+    return Verdict(claim, NOT_FOUND, f"报道中的{best.candidate.text}说的是“{swapped[1]}”，而这一说法说的是“{swapped[0]}”。",
+                   cite, value.text, None)
 
 
 def _year_conflict(assistant, claim: str, cite: Citation | None) -> Verdict | None:
