@@ -29,7 +29,8 @@ from ..answer.cite import MARKER_RE
 from ..evaluation.metrics import cmrc_em, cmrc_f1
 from ..answer.features import (SENTENCE_FEATURES, SPAN_FEATURES, categorical, normalize, question_view,
                        sentence_features, sentence_units, span_features)
-from .mrc_data import ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, load, synthetic_news, write_pool
+from .mrc_data import (ABSENT_NEWS_ARTICLES, NOISE_ARTICLES, MRCQuestion, contrast_news, load, synthetic_news,
+                       write_pool)
 from ..answer.reader import EXTRA_CANDIDATES, MODELS_DIR, QUESTION_FEATURES, SPAN_SENTENCES, Reader, Scored, question_row
 from ..records import Hit
 from ..settings import Settings
@@ -49,7 +50,7 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "m
 ROUNDS = 300
 #: The splits that never train: the feature reader's thresholds are chosen on the first
 #: two, the span reader's on those and ``heldout_tune``; the others report.
-VALIDATION_SPLITS = ("tune", "news_tune", "report", "news", "heldout_tune", "heldout")
+VALIDATION_SPLITS = ("tune", "news_tune", "report", "news", "heldout_tune", "heldout", "news_contrast")
 
 
 @dataclass
@@ -354,7 +355,7 @@ def validation_examples(train_dir: Path, bench: Path, work: Path, settings: Sett
     build_index(train_dir, bench, work, settings, noise)
     settings = settings.with_(index_dir=work / "index")
     _, questions = load(train_dir)
-    questions += synthetic_news(bench, noise, absent)
+    questions += synthetic_news(bench, noise, absent) + contrast_news(bench, noise)
     questions = [q for q in questions if q.split in VALIDATION_SPLITS]
     return retrieve_all(questions, work, settings, cached=False)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,76 @@ _SYNTHETIC_ASK = {"NUM": "多少", "TIME": "什么时候", "PER": "谁", "ORG": 
 ABSENT_NEWS_ARTICLES = 500
 
 
+def _askable(sentence: str, tagger) -> list:
+    """The values of a sentence a cloze question can ask for: typed, short, said once."""
+    from ..answer.candidates import candidates
+
+    return [c for c in candidates(sentence, tagger)
+            if c.kind in _SYNTHETIC_ASK and 2 <= len(c.text) <= 12 and sentence.count(c.text) == 1
+            and (c.kind != "TIME" or re.search(r"\d", c.text))  # 近日, 当日 ask nothing
+            and (c.kind != "NUM" or re.search(r"\d", c.text) and sentence[c.start - 1:c.start] != "第")]
+
+
+def _clause_breaks(sentence: str) -> list[int]:
+    return [m.end() for m in re.finditer(r"[，,；;：:]", sentence)]
+
+
+def _cloze(sentence: str, c, start: int, breaks: list[int]) -> tuple[str, int]:
+    """The sentence from ``start`` to the end of ``c``'s clause, with a question word for
+    ``c``, and where that clause ends."""
+    end = min([b - 1 for b in breaks if b > c.end] or [len(sentence)])
+    ask = _SYNTHETIC_ASK[c.kind]
+    if c.kind == "NUM":
+        ask += re.sub(r"^[^\u4e00-\u9fff%％]*", "", re.sub(r"^(?:约|近|超过|超|逾|不少于)", "", c.text))[-2:]
+    return (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？", end
+
+
+def _news_split(key: str) -> str:
+    f = stable_fraction("news-split:" + key)
+    return "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
+
+
+#: Characters of its own a contrast question must have besides the question word.
+_CONTRAST_WORDING = 6
+
+
+def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES) -> list[MRCQuestion]:
+    """Harder cloze questions, one per validation article where one can be made (split
+    ``news_contrast``, report only): a sentence states two numbers (or ordinals) in different
+    clauses, and the question is the later value's clause alone ("软经济指标得分为多少分？"
+    after "株洲硬经济指标得分为22.97分，"). The other value stands beside the answer in
+    every window that holds it: the question's own words must decide."""
+    from ..answer.candidates import default_tagger
+    from ..ingest.sentences import split_sentences
+
+    tagger = default_tagger()
+    out: list[MRCQuestion] = []
+    for i, row in enumerate(noise_articles(bench_path, n)):
+        key = f"noise-{i}"
+        if _news_split(key) == "train":
+            continue
+        text = row.get("text") or ""
+        for a, b in split_sentences(text):
+            sentence = text[a:b]
+            if not 20 <= len(sentence) <= 160:
+                continue
+            breaks = _clause_breaks(sentence)
+            clause_of = lambda c: sum(1 for x in breaks if x <= c.start)
+            found = [c for c in _askable(sentence, tagger) if c.kind in ("NUM", "ORD")]
+            later = [c for c in found if clause_of(c) > 0
+                     and sum(clause_of(o) == clause_of(c) and o.kind == c.kind for o in found) == 1
+                     and any(o.kind == c.kind and clause_of(o) < clause_of(c) for o in found)]
+            if not later:
+                continue
+            c = later[0]
+            question, _ = _cloze(sentence, c, ([0] + breaks)[clause_of(c)], breaks)
+            if len(question) - len(_SYNTHETIC_ASK[c.kind]) - 1 < _CONTRAST_WORDING:
+                continue
+            out.append(MRCQuestion(f"contrast:{key}", question, (c.text,), key, "news_contrast", False))
+            break
+    return out
+
+
 def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
                    absent: int = ABSENT_NEWS_ARTICLES) -> list[MRCQuestion]:
     """Cloze questions about news articles, one per article where one can be made.
@@ -163,8 +234,6 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
     hash: most train; of the rest, half (split "news_tune") joins the validation
     that chooses thresholds and half (split "news") only reports.
     """
-    import re
-
     from ..answer.candidates import candidates, default_tagger
     from ..ingest.sentences import split_sentences
 
@@ -183,27 +252,19 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
         if not sentences:
             continue
         sentence = sentences[int(pick * 997) % len(sentences)]
-        found = [c for c in candidates(sentence, tagger)
-                 if c.kind in _SYNTHETIC_ASK and 2 <= len(c.text) <= 12 and sentence.count(c.text) == 1
-                 and (c.kind != "TIME" or re.search(r"\d", c.text))  # 近日, 当日 ask nothing
-                 and (c.kind != "NUM" or re.search(r"\d", c.text) and sentence[c.start - 1:c.start] != "第")]
+        found = _askable(sentence, tagger)
         if not found:
             continue
         c = found[int(pick * 9973) % len(found)]
-        breaks = [m.end() for m in re.finditer(r"[，,；;：:]", sentence)]
+        breaks = _clause_breaks(sentence)
         start = max([b for b in breaks if b <= c.start][-2:-1] or [0])
-        end = min([b - 1 for b in breaks if b > c.end] or [len(sentence)])
-        ask = _SYNTHETIC_ASK[c.kind]
-        if c.kind == "NUM":
-            ask += re.sub(r"^[^\u4e00-\u9fff%％]*", "", re.sub(r"^(?:约|近|超过|超|逾|不少于)", "", c.text))[-2:]
-        question = (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？"
+        question, end = _cloze(sentence, c, start, breaks)
         if len(question) < 8:
             continue
         # News is reprinted: a clause of an absent article may stand in a pooled one, and
         # then its evidence is not withheld at all.
         if i >= n and sentence[start:end].strip("，,。；;：: ") in pool:
             continue
-        f = stable_fraction("news-split:" + key)
-        split = "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
+        split = _news_split(key)
         out.append(MRCQuestion(f"synthetic:{key}", question, (c.text,), key, split, i >= n))
     return out
