@@ -194,7 +194,7 @@ def test_a_swapped_word_in_otherwise_shared_wording_measures_another_thing():
 def test_a_claimed_value_under_other_wording_is_checked_where_the_claims_wording_stands():
     from rag.answer.candidates import Candidate
     from rag.answer.reader import Reading, Scored
-    from rag.answer.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, _check_wording, swapped_word
+    from rag.answer.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, check_wording, swapped_word
 
     body = "青松县硬件指标得分为22.97分,排名全省第8位;软件指标得分为40.77分,排名全省第7位。"
     hit = _hit(body)
@@ -207,11 +207,11 @@ def test_a_claimed_value_under_other_wording_is_checked_where_the_claims_wording
                                   ("青松县软件指标得分为40.77分", SUPPORTED, "40.77分")):
         value = value_at(claim, claim[claim.index("为") + 1:])
         swapped = swapped_word("青松县软件指标得分为", "青松县硬件指标得分为")
-        v = _check_wording(claim, value, reading, best, swapped)
+        v = check_wording(claim, value, reading, best, swapped)
         assert (v.verdict, v.found) == (verdict, found), v.explain()
         assert "软件指标得分为40.77分" in v.evidence[0].quote
     # No read sentence words the value as the claim does: the claim is not found, and says why.
     only_hard = Reading(((hard, 0.5),), hard, best, 0.9, False, "22.97分")
     claim = "青松县软件指标得分为22.97分"
-    v = _check_wording(claim, value_at(claim, "22.97分"), only_hard, best, ("软", "硬"))
+    v = check_wording(claim, value_at(claim, "22.97分"), only_hard, best, ("软", "硬"))
     assert v.verdict == NOT_FOUND and "硬" in v.explanation and v.found is None

@@ -79,7 +79,7 @@ def test_an_absent_article_reprinting_a_pooled_clause_asks_no_withheld_question(
 def test_contrast_questions_ask_for_the_later_of_two_numbers_in_its_own_clause_only(tmp_path):
     import gzip
 
-    from rag.training.mrc_data import _news_split, contrast_news
+    from rag.training.mrc_data import news_split, contrast_news
 
     texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，进口额为{60 + i}亿元，贸易总额再创新高。"
              f"其他内容在此省略不提。" for i in range(40)]
@@ -88,7 +88,7 @@ def test_contrast_questions_ask_for_the_later_of_two_numbers_in_its_own_clause_o
         for text in texts:
             fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
     questions = contrast_news(bench, n=40)
-    validation = [i for i in range(40) if _news_split(f"noise-{i}") != "train"]
+    validation = [i for i in range(40) if news_split(f"noise-{i}") != "train"]
     assert validation and [int(q.context_id.split("-")[1]) for q in questions] == validation
     for q in questions:
         i = int(q.context_id.split("-")[1])

@@ -194,7 +194,7 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
     swapped = swapped_word(wording_before(claim, value.start), wording_before(best.unit.text, best.candidate.start))
     if swapped is not None:
-        return _check_wording(claim, value, reading, best, swapped)
+        return check_wording(claim, value, reading, best, swapped)
     if _same_value(value, best.candidate.text):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = best.candidate.kind == value.kind or {best.candidate.kind, value.kind} <= {"LOC", "ORG"}
@@ -216,7 +216,7 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     return Verdict(claim, NOT_FOUND, f"找到相关报道，但不能确认{value.text}这一说法。", cite, value.text, None)
 
 
-def _check_wording(claim: str, value: Candidate, reading, best, swapped: tuple[str, str]) -> Verdict:
+def check_wording(claim: str, value: Candidate, reading, best, swapped: tuple[str, str]) -> Verdict:
     """The reader's value stands under other wording (a swapped word): the claim is checked
     on the read sentence that words the value as the claim does, if there is one."""
     found = _worded_like(reading, claim, value)

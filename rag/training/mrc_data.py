@@ -174,7 +174,7 @@ def _cloze(sentence: str, c, start: int, breaks: list[int]) -> tuple[str, int]:
     return (sentence[start:c.start] + ask + sentence[c.end:end]).strip("，,。；;：: ") + "？", end
 
 
-def _news_split(key: str) -> str:
+def news_split(key: str) -> str:
     f = stable_fraction("news-split:" + key)
     return "news_tune" if f < 0.075 else "news" if f < 0.15 else "train"
 
@@ -196,7 +196,7 @@ def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES) -> list[MRCQuestion
     out: list[MRCQuestion] = []
     for i, row in enumerate(noise_articles(bench_path, n)):
         key = f"noise-{i}"
-        if _news_split(key) == "train":
+        if news_split(key) == "train":
             continue
         text = row.get("text") or ""
         for a, b in split_sentences(text):
@@ -265,6 +265,6 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
         # then its evidence is not withheld at all.
         if i >= n and sentence[start:end].strip("，,。；;：: ") in pool:
             continue
-        split = _news_split(key)
+        split = news_split(key)
         out.append(MRCQuestion(f"synthetic:{key}", question, (c.text,), key, split, i >= n))
     return out
