@@ -215,3 +215,20 @@ def test_a_claimed_value_under_other_wording_is_checked_where_the_claims_wording
     claim = "青松县软件指标得分为22.97分"
     v = check_wording(claim, value_at(claim, "22.97分"), only_hard, best, ("软", "硬"))
     assert v.verdict == NOT_FOUND and "硬" in v.explanation and v.found is None
+
+
+@pytest.mark.unit
+def test_a_value_read_with_its_particles_or_its_whole_unit_is_the_claimed_value():
+    from rag.answer.candidates import Candidate
+    from rag.answer.verify import comparable, same_value
+
+    num = lambda t, kind="NUM": Candidate(0, len(t), kind, t, "rule")
+    for claimed, found in (("29年", "29年来"), ("65岁", "65岁的"), ("近2万人次", "接近2万人次"),
+                           ("25%", "25%以内"), ("405分", "（405分"), ("60周", "60周岁"), ("50万辆", "50万辆次")):
+        assert same_value(num(claimed), found), (claimed, found)
+    for claimed, found in (("20亿元", "20亿美元"), ("120-160公里", "120-180公里"), ("22.97分", "40.77分")):
+        assert not same_value(num(claimed), found), (claimed, found)
+    assert same_value(num("第三", "ORD"), "第三类") and not same_value(num("第二", "ORD"), "第二十")
+    # a number contradicts a number, not a place
+    assert comparable(num("约3.3亿美元"), num("约12.6亿美元"))
+    assert not comparable(num("353万人"), Candidate(0, 2, "LOC", "株洲", "lac"))
