@@ -95,3 +95,28 @@ def test_contrast_questions_ask_for_the_later_of_two_numbers_in_its_own_clause_o
         assert q.split == "news_contrast" and not q.withheld
         assert q.question == "进口额为多少亿元？" and q.answers == (f"{60 + i}亿元",)
         assert f"{10 + i}亿元" in texts[i]  # the other number stands beside it, not in the question
+
+
+def test_news_claims_pair_each_printed_clause_with_a_false_twin(tmp_path):
+    import gzip
+
+    from rag.training.claims_data import news_claims
+    from rag.training.mrc_data import news_split
+
+    texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，当年全县进口额为{60 + i}亿元。其他内容在此省略不提。"
+             for i in range(30)] + [f"全县今年新建公园{3 + i}个，市民休闲去处更多。其他内容在此省略不提。" for i in range(30)]
+    bench = tmp_path / "bench.jsonl.gz"
+    with gzip.open(bench, "wt", encoding="utf-8") as fh:
+        for text in texts:
+            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    claims = {c["id"]: c for c in news_claims(bench, n=60)}
+    validation = [i for i in range(60) if news_split(f"noise-{i}") != "train"]
+    assert validation and {c.split(":")[0] for c in claims} == {f"noise-{i}" for i in validation}
+    for i in validation:
+        true = claims[f"noise-{i}:true"]["claim"]
+        assert true in texts[i]  # as printed
+        if i < 30:
+            assert claims[f"noise-{i}:false_contrast"]["claim"] == true.replace(f"{60 + i}亿元", f"{10 + i}亿元")
+        else:
+            parks = 3 + i - 30
+            assert claims[f"noise-{i}:false_altered"]["claim"] == true.replace(f"{parks}个", f"{2 * parks + 3}个")

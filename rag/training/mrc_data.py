@@ -150,7 +150,7 @@ _SYNTHETIC_ASK = {"NUM": "多少", "TIME": "什么时候", "PER": "谁", "ORG": 
 ABSENT_NEWS_ARTICLES = 500
 
 
-def _askable(sentence: str, tagger) -> list:
+def askable(sentence: str, tagger) -> list:
     """The values of a sentence a cloze question can ask for: typed, short, said once."""
     from ..answer.candidates import candidates
 
@@ -160,7 +160,7 @@ def _askable(sentence: str, tagger) -> list:
             and (c.kind != "NUM" or re.search(r"\d", c.text) and sentence[c.start - 1:c.start] != "第")]
 
 
-def _clause_breaks(sentence: str) -> list[int]:
+def clause_breaks(sentence: str) -> list[int]:
     return [m.end() for m in re.finditer(r"[，,；;：:]", sentence)]
 
 
@@ -203,9 +203,9 @@ def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES) -> list[MRCQuestion
             sentence = text[a:b]
             if not 20 <= len(sentence) <= 160:
                 continue
-            breaks = _clause_breaks(sentence)
+            breaks = clause_breaks(sentence)
             clause_of = lambda c: sum(1 for x in breaks if x <= c.start)
-            found = [c for c in _askable(sentence, tagger) if c.kind in ("NUM", "ORD")]
+            found = [c for c in askable(sentence, tagger) if c.kind in ("NUM", "ORD")]
             later = [c for c in found if clause_of(c) > 0
                      and sum(clause_of(o) == clause_of(c) and o.kind == c.kind for o in found) == 1
                      and any(o.kind == c.kind and clause_of(o) < clause_of(c) for o in found)]
@@ -252,11 +252,11 @@ def synthetic_news(bench_path: Path, n: int = NOISE_ARTICLES,
         if not sentences:
             continue
         sentence = sentences[int(pick * 997) % len(sentences)]
-        found = _askable(sentence, tagger)
+        found = askable(sentence, tagger)
         if not found:
             continue
         c = found[int(pick * 9973) % len(found)]
-        breaks = _clause_breaks(sentence)
+        breaks = clause_breaks(sentence)
         start = max([b for b in breaks if b <= c.start][-2:-1] or [0])
         question, end = _cloze(sentence, c, start, breaks)
         if len(question) < 8:
