@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .mrc_data import NOISE_ARTICLES, askable, clause_breaks, news_split, noise_articles
+from .mrc_data import NOISE_ARTICLES, clause_index, validation_news
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
@@ -34,23 +34,11 @@ def _altered(number: str) -> str:
 def news_claims(bench_path: Path, n: int = NOISE_ARTICLES) -> list[dict]:
     """``{"id", "kind", "claim"}`` for the validation news articles, two per article: a true
     claim and a false one."""
-    from ..answer.candidates import default_tagger
-    from ..ingest.sentences import split_sentences
-
-    tagger = default_tagger()
     out: list[dict] = []
-    for i, row in enumerate(noise_articles(bench_path, n)):
-        key = f"noise-{i}"
-        if news_split(key) == "train":
-            continue
-        text = row.get("text") or ""
-        for a, b in split_sentences(text):
-            sentence = text[a:b]
-            if not 20 <= len(sentence) <= 160:
-                continue
-            breaks = clause_breaks(sentence)
-            clause_of = lambda c: sum(1 for x in breaks if x <= c.start)
-            numbers = [c for c in askable(sentence, tagger) if c.kind == "NUM" and _DIGITS.search(c.text)]
+    for key, sentences in validation_news(bench_path, n):
+        for sentence, breaks, values in sentences:
+            clause_of = lambda c: clause_index(breaks, c)
+            numbers = [c for c in values if c.kind == "NUM" and _DIGITS.search(c.text)]
             if not numbers:
                 continue
             c = numbers[-1]

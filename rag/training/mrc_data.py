@@ -183,29 +183,42 @@ def news_split(key: str) -> str:
 _CONTRAST_WORDING = 6
 
 
+def clause_index(breaks: list[int], c) -> int:
+    """Which clause of its sentence (by ``clause_breaks``) a value stands in."""
+    return sum(1 for x in breaks if x <= c.start)
+
+
+def validation_news(bench_path: Path, n: int = NOISE_ARTICLES):
+    """For each validation news article (``news_tune``, ``news``: pooled, never trained
+    on), its key and its sentences of 20–160 characters, lazily, as (sentence, clause
+    breaks, the values a question can ask for)."""
+    from ..answer.candidates import default_tagger
+    from ..ingest.sentences import split_sentences
+
+    tagger = default_tagger()
+
+    def sentences(text: str):
+        for a, b in split_sentences(text):
+            if 20 <= b - a <= 160:
+                yield text[a:b], clause_breaks(text[a:b]), askable(text[a:b], tagger)
+
+    for i, row in enumerate(noise_articles(bench_path, n)):
+        key = f"noise-{i}"
+        if news_split(key) != "train":
+            yield key, sentences(row.get("text") or "")
+
+
 def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES) -> list[MRCQuestion]:
     """Harder cloze questions, one per validation article where one can be made (split
     ``news_contrast``, report only): a sentence states two numbers (or ordinals) in different
     clauses, and the question is the later value's clause alone ("软经济指标得分为多少分？"
     after "株洲硬经济指标得分为22.97分，"). The other value stands beside the answer in
     every window that holds it: the question's own words must decide."""
-    from ..answer.candidates import default_tagger
-    from ..ingest.sentences import split_sentences
-
-    tagger = default_tagger()
     out: list[MRCQuestion] = []
-    for i, row in enumerate(noise_articles(bench_path, n)):
-        key = f"noise-{i}"
-        if news_split(key) == "train":
-            continue
-        text = row.get("text") or ""
-        for a, b in split_sentences(text):
-            sentence = text[a:b]
-            if not 20 <= len(sentence) <= 160:
-                continue
-            breaks = clause_breaks(sentence)
-            clause_of = lambda c: sum(1 for x in breaks if x <= c.start)
-            found = [c for c in askable(sentence, tagger) if c.kind in ("NUM", "ORD")]
+    for key, sentences in validation_news(bench_path, n):
+        for sentence, breaks, values in sentences:
+            clause_of = lambda c: clause_index(breaks, c)
+            found = [c for c in values if c.kind in ("NUM", "ORD")]
             later = [c for c in found if clause_of(c) > 0
                      and sum(clause_of(o) == clause_of(c) and o.kind == c.kind for o in found) == 1
                      and any(o.kind == c.kind and clause_of(o) < clause_of(c) for o in found)]
