@@ -103,7 +103,7 @@ def _strip_number(text: str) -> str:
 #: punctuation, and the particles after it (29年来, 65岁的, 8人在).
 _EDGES_BEFORE = "（(【[“\"'《"
 _EDGES_AFTER = "的来在了，,。；;）)】]”\"'》"
-_NUMERALS = "零〇一二两三四五六七八九十百千万亿"
+_NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿")
 
 
 def _bare(text: str) -> str:
@@ -132,8 +132,8 @@ def same_value(claimed: Candidate, found: str) -> bool:
         # 第三 / 第三类, 一架 / 最后一架; but not 第二 / 第二十
         short, long_ = sorted((a, b), key=len)
         at = long_.find(short)
-        return bool(short) and at >= 0 and long_[at + len(short):at + len(short) + 1] not in tuple(_NUMERALS) \
-            and long_[at - 1:at] not in tuple(_NUMERALS)
+        return bool(short) and at >= 0 and long_[at + len(short):at + len(short) + 1] not in _NUMERALS \
+            and long_[at - 1:at] not in _NUMERALS
     return bool(a) and (a in b or b in a)
 
 

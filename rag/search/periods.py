@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 _YEAR = r"((?:19|20)\d{2})\s*年"
 #: A year the question names, with an optional half, quarter or month ("2025年上半年").
@@ -95,12 +96,14 @@ def period_match(period: Period | None, text: str, published: str | None) -> flo
 _DAY = re.compile(r"(?<!\d)(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
 
 
-def asked_days(question: str) -> set[tuple[int, int]]:
-    """The days a question names with their month ("截至8月6日22时" → {(8, 6)})."""
-    return {(int(m), int(d)) for m, d in _DAY.findall(question) if m}
+@lru_cache(maxsize=1024)
+def asked_days(question: str) -> frozenset[tuple[int, int]]:
+    """The days a question names with their month ("截至8月6日22时" → {(8, 6)}); cached,
+    since the reader asks it of every sentence it weighs."""
+    return frozenset((int(m), int(d)) for m, d in _DAY.findall(question) if m)
 
 
-def day_match(days: set[tuple[int, int]], text: str, published: str | None) -> float:
+def day_match(days: frozenset[tuple[int, int]], text: str, published: str | None) -> float:
     """+1 when the passage names one of the asked days (or is published on it), -1 when it
     names only other days ("截至8月1日6时" for a question asked about 8月6日), 0 when it
     names none (or no day was asked). A bare "6日" counts as the 6th of the asked month."""

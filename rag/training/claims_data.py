@@ -23,6 +23,7 @@ from pathlib import Path
 from .mrc_data import NOISE_ARTICLES, clause_index, validation_news
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_EDGES = "，,。；;：: "
 
 
 def _altered(number: str) -> str:
@@ -47,8 +48,9 @@ def news_claims(bench_path: Path, n: int = NOISE_ARTICLES) -> list[dict]:
             if end - ([0] + breaks)[k] < 10:
                 continue
             start = ([0] + breaks)[max(0, k - 1)]
-            true = sentence[start:end].strip("，,。；;：: ")
-            at = c.start - start - (len(sentence[start:end]) - len(sentence[start:end].lstrip("，,。；;：: ")))
+            clause = sentence[start:end]
+            true = clause.strip(_EDGES)
+            at = c.start - start - (len(clause) - len(clause.lstrip(_EDGES)))  # where c stands in ``true``
             earlier = [o for o in numbers if clause_of(o) < k and _DIGITS.findall(o.text) != _DIGITS.findall(c.text)]
             if earlier:
                 kind, value = "false_contrast", earlier[-1].text
