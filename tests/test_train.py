@@ -97,6 +97,31 @@ def test_contrast_questions_ask_for_the_later_of_two_numbers_in_its_own_clause_o
         assert f"{10 + i}亿元" in texts[i]  # the other number stands beside it, not in the question
 
 
+def test_training_articles_ask_contrast_questions_for_either_number(tmp_path):
+    import gzip
+
+    from rag.training.mrc_data import news_split, contrast_news
+
+    texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，进口额为{60 + i}亿元，贸易总额再创新高。"
+             f"其他内容在此省略不提。" for i in range(40)]
+    bench = tmp_path / "bench.jsonl.gz"
+    with gzip.open(bench, "wt", encoding="utf-8") as fh:
+        for text in texts:
+            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    questions = contrast_news(bench, n=40, train=True)
+    train = [i for i in range(40) if news_split(f"noise-{i}") == "train"]
+    assert [int(q.context_id.split("-")[1]) for q in questions] == train  # never a validation article
+    asked = set()
+    for q in questions:
+        i = int(q.context_id.split("-")[1])
+        assert q.split == "train" and not q.withheld
+        expected = {"全县出口额为多少亿元？": f"{10 + i}亿元", "进口额为多少亿元？": f"{60 + i}亿元"}
+        assert q.answers == (expected[q.question],)
+        asked.add(q.question)
+    assert len(asked) == 2  # the first number is asked for as well as the later one
+    assert contrast_news(bench, n=40, train=True) == questions  # by hash: the same every run
+
+
 def test_news_claims_pair_each_printed_clause_with_a_false_twin(tmp_path):
     import gzip
 

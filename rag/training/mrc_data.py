@@ -188,10 +188,10 @@ def clause_index(breaks: list[int], c) -> int:
     return sum(1 for x in breaks if x <= c.start)
 
 
-def validation_news(bench_path: Path, n: int = NOISE_ARTICLES):
+def validation_news(bench_path: Path, n: int = NOISE_ARTICLES, train: bool = False):
     """For each validation news article (``news_tune``, ``news``: pooled, never trained
-    on), its key and its sentences of 20–160 characters, lazily, as (sentence, clause
-    breaks, the values a question can ask for)."""
+    on), or with ``train`` each training one, its key and its sentences of 20–160
+    characters, lazily, as (sentence, clause breaks, the values a question can ask for)."""
     from ..answer.candidates import default_tagger
     from ..ingest.sentences import split_sentences
 
@@ -204,31 +204,41 @@ def validation_news(bench_path: Path, n: int = NOISE_ARTICLES):
 
     for i, row in enumerate(noise_articles(bench_path, n)):
         key = f"noise-{i}"
-        if news_split(key) != "train":
+        if (news_split(key) == "train") == train:
             yield key, sentences(row.get("text") or "")
 
 
-def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES) -> list[MRCQuestion]:
-    """Harder cloze questions, one per validation article where one can be made (split
-    ``news_contrast``, report only): a sentence states two numbers (or ordinals) in different
-    clauses, and the question is the later value's clause alone ("软经济指标得分为多少分？"
-    after "株洲硬经济指标得分为22.97分，"). The other value stands beside the answer in
-    every window that holds it: the question's own words must decide."""
+def contrast_news(bench_path: Path, n: int = NOISE_ARTICLES, train: bool = False) -> list[MRCQuestion]:
+    """Harder cloze questions, one per article where one can be made: a sentence states
+    two numbers (or ordinals) in different clauses, and the question is one value's
+    clause alone ("软经济指标得分为多少分？" after "株洲硬经济指标得分为22.97分，"). The
+    other value stands beside the answer in every window that holds it: the question's
+    own words must decide.
+
+    Validation articles (split ``news_contrast``, report only) ask for the later value,
+    the one a reader drawn to the first number misses. Training articles (``train``,
+    split ``train``) ask for either, by hash, so that no position is the answer.
+    """
     out: list[MRCQuestion] = []
-    for key, sentences in validation_news(bench_path, n):
+    for key, sentences in validation_news(bench_path, n, train):
         for sentence, breaks, values in sentences:
             clause_of = lambda c: clause_index(breaks, c)
             found = [c for c in values if c.kind in ("NUM", "ORD")]
-            later = [c for c in found if clause_of(c) > 0
-                     and sum(clause_of(o) == clause_of(c) and o.kind == c.kind for o in found) == 1
-                     and any(o.kind == c.kind and clause_of(o) < clause_of(c) for o in found)]
-            if not later:
+            alone = [c for c in found
+                     if sum(clause_of(o) == clause_of(c) and o.kind == c.kind for o in found) == 1]
+            if train:
+                asked = [c for c in alone if any(o.kind == c.kind and clause_of(o) != clause_of(c) for o in found)]
+            else:
+                asked = [c for c in alone if clause_of(c) > 0
+                         and any(o.kind == c.kind and clause_of(o) < clause_of(c) for o in found)]
+            if not asked:
                 continue
-            c = later[0]
+            c = asked[int(stable_fraction("contrast:" + key) * 9973) % len(asked)] if train else asked[0]
             question, _ = _cloze(sentence, c, ([0] + breaks)[clause_of(c)], breaks)
             if len(question) - len(_SYNTHETIC_ASK[c.kind]) - 1 < _CONTRAST_WORDING:
                 continue
-            out.append(MRCQuestion(f"contrast:{key}", question, (c.text,), key, "news_contrast", False))
+            out.append(MRCQuestion(f"contrast:{key}", question, (c.text,), key,
+                                   "train" if train else "news_contrast", False))
             break
     return out
 

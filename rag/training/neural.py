@@ -1,7 +1,8 @@
 """`rag train --reader neural`: fine-tune e5-small's top layers as a span reader, on CPU.
 
 1. Items: CMRC 2018 dev and DRCD (simplified) questions with their answer offsets,
-   plus cloze questions about bench news articles (``mrc_data.synthetic_news``).
+   plus cloze questions about bench news articles (``mrc_data.synthetic_news``) and
+   contrast questions, one value of two in a sentence (``mrc_data.contrast_news``).
    ``cmrc2018_trial.json`` is never trained on: its tune half scores checkpoints.
 2. Windows, built by the assistant's own window code (``rag.answer.windows``): one
    around the answer's sentence (with 0–2 sentences before it, chosen by hash), and
@@ -43,7 +44,7 @@ class Config:
     lr: float = 1e-4
     weight_decay: float = 0.01
     warmup: float = 0.05  # share of the steps
-    epochs: int = 1
+    epochs: int = 2  # as the shipped tensors were trained
     seed: int = 7
     max_span_tokens: int = 40
     checkpoint_s: float = 600.0
@@ -64,7 +65,7 @@ class Trainer:
     # -- data --------------------------------------------------------------------------
     def _key(self) -> str:
         c = self.config
-        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, 3]).encode()).hexdigest()[:10]
+        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, 4]).encode()).hexdigest()[:10]
 
     def samples(self, tok):
         path = self.work / f"samples-{self._key()}.npz"

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..answer.windows import PAD, Window, build_window, sentence_at, tokenize
 from ..ingest.sentences import split_sentences
-from .mrc_data import load, noise_articles, stable_fraction, synthetic_news
+from .mrc_data import contrast_news, load, noise_articles, stable_fraction, synthetic_news
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def load_items(train_dir: Path, bench: Path, news: bool = True) -> list[Item]:
                           c.id.rsplit("-", 1)[0], q.split))
     if news:
         rows = {f"noise-{i}": row for i, row in enumerate(noise_articles(bench, 3000))}
-        for q in synthetic_news(bench):
+        # The contrast questions of training articles: two numbers in one sentence.
+        for q in synthetic_news(bench) + contrast_news(bench, train=True):
             row = rows.get(q.context_id)
             text = (row or {}).get("text") or ""
             start = text.find(q.answers[0])
