@@ -218,6 +218,26 @@ def test_a_claimed_value_under_other_wording_is_checked_where_the_claims_wording
 
 
 @pytest.mark.unit
+def test_a_value_read_from_another_clause_is_checked_on_the_clause_the_claim_words():
+    from rag.answer.candidates import Candidate
+    from rag.answer.verify import clause_around, clause_worded_like
+
+    sentence = "青松县沿河修筑堤坝30多公里，两岸5.6万亩农田由此告别旱涝。"
+    at = lambda text, v: Candidate(text.index(v), text.index(v) + len(v), "NUM", v, "rule")
+    assert clause_around(sentence, sentence.index("5.6"), sentence.index("农田")) == "两岸农田由此告别旱涝"
+    read_far = at(sentence, "30多公里")  # the reader took the value of the clause before
+    for claim, value in (("两岸30多公里农田由此告别旱涝", "30多公里"), ("两岸5.6万亩农田由此告别旱涝", "5.6万亩")):
+        moved = clause_worded_like(claim, at(claim, value), sentence, read_far)
+        assert moved is not None and moved.text == "5.6万亩", (claim, moved)
+    # The read value's own clause is worded like the claim's: nothing moved.
+    claim = "沿河修筑堤坝30多公里"
+    assert clause_worded_like(claim, at(claim, "30多公里"), sentence, read_far) is None
+    # Too little wording of its own to tell which clause a claim speaks of.
+    claim = "农田30多公里"
+    assert clause_worded_like(claim, at(claim, "30多公里"), sentence, read_far) is None
+
+
+@pytest.mark.unit
 def test_a_value_read_with_its_particles_or_its_whole_unit_is_the_claimed_value():
     from rag.answer.candidates import Candidate
     from rag.answer.verify import comparable, same_value

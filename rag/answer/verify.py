@@ -182,6 +182,33 @@ def swapped_word(claimed: str, stated: str) -> tuple[str, str] | None:
     return None
 
 
+def clause_around(text: str, start: int, end: int) -> str:
+    """The words of the clause around ``text[start:end]``, without it: what a value there
+    is said of, before and after it (…胡杨林区，[42.17万亩]胡杨林由此迎来生态补水 →
+    胡杨林由此迎来生态补水)."""
+    a = max(text.rfind(ch, 0, start) for ch in _CLAUSE_BREAKS) + 1
+    b = min([i for i in (text.find(ch, end) for ch in _CLAUSE_BREAKS) if i >= 0] or [len(text)])
+    return normalize(text[a:start] + text[end:b])
+
+
+def clause_worded_like(claim: str, value: Candidate, sentence: str, read: Candidate) -> Candidate | None:
+    """The value of the claimed kind in another clause of ``sentence``, when the claim's
+    clause around its value is worded like that clause and not like the read value's: the
+    read value belongs to another clause (a claim moving 110多公里 into the clause that
+    states 42.17万亩), and that clause's value is the one the claim states."""
+    wording = clause_around(claim, value.start, value.end)
+    if _shared(wording, clause_around(sentence, read.start, read.end))[0] >= _SHARED_WORDING:
+        return None
+    best, most = None, max(_SHARED_WORDING, (len(wording) + 1) // 2) - 1
+    for c in candidates(sentence, default_tagger()):
+        if c.kind != value.kind or c.start < read.end and read.start < c.end:
+            continue
+        shared, _ = _shared(wording, clause_around(sentence, c.start, c.end))
+        if shared > most:
+            best, most = c, shared
+    return best
+
+
 def _worded_like(reading, claim: str, value: Candidate):
     """The read sentence and value of the claimed kind that it words as the claim does
     (most shared wording first, no swapped word), or None."""
@@ -233,6 +260,12 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     swapped = swapped_word(wording_before(claim, value.start), wording_before(best.unit.text, best.candidate.start))
     if swapped is not None:
         return check_wording(claim, value, reading, best, swapped)
+    moved = clause_worded_like(claim, value, best.unit.text, best.candidate)
+    if moved is not None:  # the claim speaks of what another clause of the sentence states
+        if same_value(value, moved.text):
+            return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, moved.text)
+        return Verdict(claim, CONTRADICTED, f"报道给出的是{moved.text}，而不是{value.text}。",
+                       cite, value.text, moved.text)
     if same_value(value, best.candidate.text):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = comparable(value, best.candidate)
