@@ -238,6 +238,22 @@ def test_a_value_read_from_another_clause_is_checked_on_the_clause_the_claim_wor
 
 
 @pytest.mark.unit
+def test_a_claim_stating_its_value_twice_is_not_borne_out_by_the_other_one():
+    from rag.answer.candidates import Candidate
+    from rag.answer.verify import reads_the_other
+
+    at = lambda text, v, last=False: Candidate((text.rindex if last else text.index)(v),
+                                               (text.rindex if last else text.index)(v) + len(v), "NUM", v, "rule")
+    sentence = "全县有区域公用品牌12个，企业品牌300个。"
+    claim = "全县有区域公用品牌12个，企业品牌12个"  # the second 12个 is false
+    read = at(sentence, "12个")
+    assert reads_the_other(claim, at(claim, "12个", last=True), sentence, read)
+    assert not reads_the_other(claim, at(claim, "12个"), sentence, read)  # the first one is borne out
+    twice = "全县有区域公用品牌12个，企业品牌12个。"
+    assert not reads_the_other(claim, at(claim, "12个", last=True), twice, at(twice, "12个", last=True))
+
+
+@pytest.mark.unit
 def test_a_value_read_with_its_particles_or_its_whole_unit_is_the_claimed_value():
     from rag.answer.candidates import Candidate
     from rag.answer.verify import comparable, same_value

@@ -182,6 +182,21 @@ def swapped_word(claimed: str, stated: str) -> tuple[str, str] | None:
     return None
 
 
+def reads_the_other(claim: str, value: Candidate, sentence: str, read: Candidate) -> bool:
+    """Whether the value read is the claim's other statement of the same value, not this
+    one. A claim stating 81个 twice (品牌81个，企业产品、品牌81个) asks for the second with
+    the first still in its question; a sentence stating 81个 once (品牌81个，企业产品、
+    品牌700个) bears out the first only: the clause around the value read is worded more
+    like the claim's other 81个 than like this one."""
+    if normalize(sentence).count(normalize(value.text)) >= normalize(claim).count(normalize(value.text)):
+        return False
+    here = clause_around(sentence, read.start, read.end)
+    mine = _shared(clause_around(claim, value.start, value.end), here)[0]
+    n = len(value.text)
+    return any(_shared(clause_around(claim, m.start(), m.start() + n), here)[0] > mine
+               for m in re.finditer(re.escape(value.text), claim) if m.start() != value.start)
+
+
 def clause_around(text: str, start: int, end: int) -> str:
     """The words of the clause around ``text[start:end]``, without it: what a value there
     is said of, before and after it (…胡杨林区，[42.17万亩]胡杨林由此迎来生态补水 →
@@ -262,11 +277,8 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
         return check_wording(claim, value, reading, best, swapped)
     moved = clause_worded_like(claim, value, best.unit.text, best.candidate)
     if moved is not None:  # the claim speaks of what another clause of the sentence states
-        if same_value(value, moved.text):
-            return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, moved.text)
-        return Verdict(claim, CONTRADICTED, f"报道给出的是{moved.text}，而不是{value.text}。",
-                       cite, value.text, moved.text)
-    if same_value(value, best.candidate.text):
+        return _verdict_on(claim, value, best.unit.text, moved, cite)
+    if same_value(value, best.candidate.text) and not reads_the_other(claim, value, best.unit.text, best.candidate):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = comparable(value, best.candidate)
     # A value the claim itself states elsewhere answers another part of the claim (asked
@@ -277,7 +289,8 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
         return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
                        cite, value.text, best.candidate.text)
     second = reading.second  # a second reader's confident answer, when the first found another value
-    if second is not None and same_value(value, second.candidate.text):
+    if second is not None and same_value(value, second.candidate.text) \
+            and not reads_the_other(claim, value, second.unit.text, second.candidate):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。",
                        (make_citation(1, second.unit.hit, second.unit.start, second.unit.end),),
                        value.text, second.candidate.text)
@@ -287,16 +300,24 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     return Verdict(claim, NOT_FOUND, f"找到相关报道，但不能确认{value.text}这一说法。", cite, value.text, None)
 
 
+def _verdict_on(claim: str, value: Candidate, sentence: str, found: Candidate, cite) -> Verdict:
+    """The verdict when ``found`` is the value ``sentence`` states where the claim states ``value``."""
+    if not same_value(value, found.text):
+        return Verdict(claim, CONTRADICTED, f"报道给出的是{found.text}，而不是{value.text}。",
+                       cite, value.text, found.text)
+    if not reads_the_other(claim, value, sentence, found):
+        return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, found.text)
+    return Verdict(claim, NOT_FOUND, f"报道中的{value.text}只有一处，说的是这一说法的另一处{value.text}。",
+                   cite, value.text, None)
+
+
 def check_wording(claim: str, value: Candidate, reading, best, swapped: tuple[str, str]) -> Verdict:
     """The reader's value stands under other wording (a swapped word): the claim is checked
     on the read sentence that words the value as the claim does, if there is one."""
     found = _worded_like(reading, claim, value)
     if found is not None:
         unit, c = found
-        cite = (make_citation(1, unit.hit, unit.start, unit.end),)
-        if same_value(value, c.text):
-            return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, c.text)
-        return Verdict(claim, CONTRADICTED, f"报道给出的是{c.text}，而不是{value.text}。", cite, value.text, c.text)
+        return _verdict_on(claim, value, unit.text, c, (make_citation(1, unit.hit, unit.start, unit.end),))
     cite = (make_citation(1, best.unit.hit, best.unit.start, best.unit.end),)
     return Verdict(claim, NOT_FOUND, f"报道中的{best.candidate.text}说的是“{swapped[1]}”，而这一说法说的是“{swapped[0]}”。",
                    cite, value.text, None)
