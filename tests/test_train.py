@@ -57,18 +57,29 @@ def test_training_is_deterministic_and_its_models_answer(sliver, tmp_path):
     assert Reader(a).meta["answerability"] == meta["answerability"]  # the written models load
 
 
-def test_an_absent_article_reprinting_a_pooled_clause_asks_no_withheld_question(tmp_path):
+def _bench(tmp_path, texts):
+    """A bench file of news articles with these texts, as ``noise_articles`` reads it."""
     import gzip
 
+    bench = tmp_path / "bench.jsonl.gz"
+    with gzip.open(bench, "wt", encoding="utf-8") as fh:
+        for text in texts:
+            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    return bench
+
+
+#: Trade figures, one article each: two numbers of a kind in different clauses of a sentence.
+TRADE_TEXTS = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，进口额为{60 + i}亿元，贸易总额再创新高。"
+               f"其他内容在此省略不提。" for i in range(40)]
+
+
+def test_an_absent_article_reprinting_a_pooled_clause_asks_no_withheld_question(tmp_path):
     from rag.training.mrc_data import synthetic_news
 
     pooled = "株洲市统计局发布数据，2025年全市地区生产总值达到4128亿元，同比增长6.1%。其他内容在此省略不提。"
     reprint = pooled + "编辑：周文。"  # reprinted whole, a byline added
     fresh = "醴陵市文旅局介绍，今年醴陵瓷博会共吸引游客86万人次，比上届多出十二万。其他内容在此省略不提。"
-    bench = tmp_path / "bench.jsonl.gz"
-    with gzip.open(bench, "wt", encoding="utf-8") as fh:
-        for text in (pooled, reprint, fresh):
-            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    bench = _bench(tmp_path, (pooled, reprint, fresh))
     nothing_pooled = {q.context_id for q in synthetic_news(bench, n=0, absent=3) if q.withheld}
     assert {"noise-1", "noise-2"} <= nothing_pooled  # both articles do ask a question
     withheld = {q.context_id for q in synthetic_news(bench, n=1, absent=2) if q.withheld}
@@ -77,37 +88,22 @@ def test_an_absent_article_reprinting_a_pooled_clause_asks_no_withheld_question(
 
 
 def test_contrast_questions_ask_for_the_later_of_two_numbers_in_its_own_clause_only(tmp_path):
-    import gzip
-
     from rag.training.mrc_data import news_split, contrast_news
 
-    texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，进口额为{60 + i}亿元，贸易总额再创新高。"
-             f"其他内容在此省略不提。" for i in range(40)]
-    bench = tmp_path / "bench.jsonl.gz"
-    with gzip.open(bench, "wt", encoding="utf-8") as fh:
-        for text in texts:
-            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
-    questions = contrast_news(bench, n=40)
+    questions = contrast_news(_bench(tmp_path, TRADE_TEXTS), n=40)
     validation = [i for i in range(40) if news_split(f"noise-{i}") != "train"]
     assert validation and [int(q.context_id.split("-")[1]) for q in questions] == validation
     for q in questions:
         i = int(q.context_id.split("-")[1])
         assert q.split == "news_contrast" and not q.withheld
         assert q.question == "进口额为多少亿元？" and q.answers == (f"{60 + i}亿元",)
-        assert f"{10 + i}亿元" in texts[i]  # the other number stands beside it, not in the question
+        assert f"{10 + i}亿元" in TRADE_TEXTS[i]  # the other number stands beside it, not in the question
 
 
 def test_training_articles_ask_contrast_questions_for_either_number(tmp_path):
-    import gzip
-
     from rag.training.mrc_data import news_split, contrast_news
 
-    texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，进口额为{60 + i}亿元，贸易总额再创新高。"
-             f"其他内容在此省略不提。" for i in range(40)]
-    bench = tmp_path / "bench.jsonl.gz"
-    with gzip.open(bench, "wt", encoding="utf-8") as fh:
-        for text in texts:
-            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    bench = _bench(tmp_path, TRADE_TEXTS)
     questions = contrast_news(bench, n=40, train=True)
     train = [i for i in range(40) if news_split(f"noise-{i}") == "train"]
     assert [int(q.context_id.split("-")[1]) for q in questions] == train  # never a validation article
@@ -123,17 +119,12 @@ def test_training_articles_ask_contrast_questions_for_either_number(tmp_path):
 
 
 def test_news_claims_pair_each_printed_clause_with_a_false_twin(tmp_path):
-    import gzip
-
     from rag.training.claims_data import news_claims
     from rag.training.mrc_data import news_split
 
     texts = [f"青松县统计局发布数据，全县出口额为{10 + i}亿元，当年全县进口额为{60 + i}亿元。其他内容在此省略不提。"
              for i in range(30)] + [f"全县今年新建公园{3 + i}个，市民休闲去处更多。其他内容在此省略不提。" for i in range(30)]
-    bench = tmp_path / "bench.jsonl.gz"
-    with gzip.open(bench, "wt", encoding="utf-8") as fh:
-        for text in texts:
-            fh.write(json.dumps({"title": "t", "text": text}, ensure_ascii=False) + "\n")
+    bench = _bench(tmp_path, texts)
     claims = {c["id"]: c for c in news_claims(bench, n=60)}
     validation = [i for i in range(60) if news_split(f"noise-{i}") != "train"]
     assert validation and {c.split(":")[0] for c in claims} == {f"noise-{i}" for i in validation}
