@@ -197,6 +197,11 @@ def reads_the_other(claim: str, value: Candidate, sentence: str, read: Candidate
                for m in re.finditer(re.escape(value.text), claim) if m.start() != value.start)
 
 
+def bears_out(claim: str, value: Candidate, sentence: str, found: Candidate) -> bool:
+    """Whether ``found``, read in ``sentence``, is the claimed value at this place in the claim."""
+    return same_value(value, found.text) and not reads_the_other(claim, value, sentence, found)
+
+
 def clause_around(text: str, start: int, end: int) -> str:
     """The words of the clause around ``text[start:end]``, without it: what a value there
     is said of, before and after it (…胡杨林区，[42.17万亩]胡杨林由此迎来生态补水 →
@@ -278,7 +283,7 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
     moved = clause_worded_like(claim, value, best.unit.text, best.candidate)
     if moved is not None:  # the claim speaks of what another clause of the sentence states
         return _verdict_on(claim, value, best.unit.text, moved, cite)
-    if same_value(value, best.candidate.text) and not reads_the_other(claim, value, best.unit.text, best.candidate):
+    if bears_out(claim, value, best.unit.text, best.candidate):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, best.candidate.text)
     same_kind = comparable(value, best.candidate)
     # A value the claim itself states elsewhere answers another part of the claim (asked
@@ -289,8 +294,7 @@ def _check_value(assistant, claim: str, value: Candidate, search_kwargs: dict) -
         return Verdict(claim, CONTRADICTED, f"报道给出的是{best.candidate.text}，而不是{value.text}。",
                        cite, value.text, best.candidate.text)
     second = reading.second  # a second reader's confident answer, when the first found another value
-    if second is not None and same_value(value, second.candidate.text) \
-            and not reads_the_other(claim, value, second.unit.text, second.candidate):
+    if second is not None and bears_out(claim, value, second.unit.text, second.candidate):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。",
                        (make_citation(1, second.unit.hit, second.unit.start, second.unit.end),),
                        value.text, second.candidate.text)
@@ -305,9 +309,9 @@ def _verdict_on(claim: str, value: Candidate, sentence: str, found: Candidate, c
     if not same_value(value, found.text):
         return Verdict(claim, CONTRADICTED, f"报道给出的是{found.text}，而不是{value.text}。",
                        cite, value.text, found.text)
-    if not reads_the_other(claim, value, sentence, found):
+    if bears_out(claim, value, sentence, found):
         return Verdict(claim, SUPPORTED, "报道原文支持这一说法。", cite, value.text, found.text)
-    return Verdict(claim, NOT_FOUND, f"报道中的{value.text}只有一处，说的是这一说法的另一处{value.text}。",
+    return Verdict(claim, NOT_FOUND, f"报道中的{found.text}对应的是这一说法另一处的{value.text}，不能证实这一处。",
                    cite, value.text, None)
 
 
