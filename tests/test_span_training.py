@@ -107,3 +107,51 @@ def test_held_out_cmrc_dev_articles_are_whole_and_never_trained_on(sliver):
     assert all(len({q.split for q in held if article(q) == a}) == 1 for a in held_articles)
     trained_on = {it.id for it in load_items(sliver, BENCH, news=False) if it.split in ("train", "news_train")}
     assert trained_on and not trained_on & {q.id for q in held}
+
+
+def _hit(n: int, headline: str, body: str):
+    from rag.ingest.sentences import split_sentences
+    from rag.records import Article, Chunk, Hit
+
+    sents = tuple(split_sentences(body))
+    article = Article(id=f"a{n}", source="pool.jsonl", position=n, headline=headline, body=body)
+    chunk = Chunk(id=f"a{n}#0", article_id=article.id, n=0, start=0, end=len(body), sentences=sents,
+                  text=body, tokens=0, tiktokens=0, headline=headline)
+    return Hit(chunk, article, 1.0 / (n + 1), None, None)
+
+
+QUESTION_ITEM = dict(id="q1", question="新建的水库库容是多少万立方米？", title="水库建成",
+                     context="县里新建的水库库容为320万立方米。水库于去年动工。", answers=("320万立方米",),
+                     start=9, article="art", split="train")
+
+
+def test_a_near_miss_is_the_best_ranked_passage_whose_article_lacks_the_answer():
+    from rag.training.span_data import Item, near_miss
+
+    item = Item(**QUESTION_ITEM)
+    holding = _hit(0, "水库建成", "县里新建的水库库容为320万立方米。水库于去年动工。")
+    empty = _hit(1, "空白", "   ")
+    other = _hit(2, "另一座水库", "邻县修路三条。邻县新建的水库库容尚未公布。水库周边种树。")
+    assert near_miss(item, [holding, empty, other]) == ("另一座水库", other.article.body,
+                                                        other.article.body.index("邻县新建"))
+    # the centre is the sentence sharing the most characters with the question, not the first
+    assert near_miss(item, [holding]) is None
+
+
+def test_a_near_miss_stands_in_for_the_far_window_as_a_no_answer_window(e5):
+    from rag.training.span_data import Item, windows_for
+
+    _, tok = e5
+    context = "县里新建的水库库容为320万立方米。" + "".join(f"第{i}段讲的是别的事情。" for i in range(30))
+    item = Item(**{**QUESTION_ITEM, "context": context, "start": context.index("320")})
+    far = windows_for(item, tok, {}, [], 64)
+    assert len(far) == 2 and far[1][1:] == (0, 0)  # the answer window, then a far stretch of the context
+    body = "邻县修路三条。邻县新建的水库库容尚未公布。"
+    near = windows_for(item, tok, {}, [], 64, near=("另一座水库", body, body.index("邻县新建")))
+    assert [w[1:] for w in near] == [far[0][1:], (0, 0)]
+    w = near[1][0]
+    assert (w.start, w.end) == (0, len(body))  # built over the near-miss's own text
+    assert tok.decode(list(w.ids)).replace(" ", "").count("水库") >= 2  # title and body of the near-miss
+    # a near-miss holding the answer teaches nothing and is dropped
+    holding = windows_for(item, tok, {}, [], 64, near=("x", "库容为320万立方米。", 0))
+    assert [w[1:] for w in holding] == [far[0][1:]]

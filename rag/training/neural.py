@@ -6,8 +6,10 @@
    ``cmrc2018_trial.json`` is never trained on: its tune half scores checkpoints.
 2. Windows, built by the assistant's own window code (``rag.answer.windows``): one
    around the answer's sentence (with 0–2 sentences before it, chosen by hash), and
-   no-answer windows: another stretch of the same context, and a paragraph of the
-   same article (same topic, no answer) that lacks every gold answer.
+   no-answer windows: another stretch of the same context or, for ``near_miss`` of
+   the questions, the best passage the project's retriever returns for the question
+   over the pooled index whose article lacks every gold answer; and a paragraph of
+   the same article (same topic, no answer) that lacks every gold answer.
 3. The frozen bottom layers run once over every window; their output is cached
    (float16, a memory-mapped file), resumable by rows.
 4. The top layers and the head train with AdamW (linear warm-up and decay, no
@@ -26,6 +28,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -33,7 +36,8 @@ from ..embedding.e5onnx import export_int8
 from ..answer.span_reader import best_of_windows, run_windows, span_mask
 from ..answer.windows import MAX_TOKENS, PAD
 from ..evaluation.metrics import cmrc_em, cmrc_f1
-from .span_data import Item, build_samples, context_windows, load_items
+from .mrc_data import stable_fraction
+from .span_data import Item, build_samples, context_windows, load_items, near_miss
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,18 @@ class Config:
     limit: int = 0  # train on the first N items only (pilots, tests); 0 = all
     max_windows: int = 0  # 0 = every window; N = a seeded sample of N (pilots)
     news: bool = True  # include the news cloze questions
+    near_miss: float = 0.5  # share of questions whose far window is a retrieved near-miss
 
 
 class Trainer:
     """Holds the work folder: samples, the frozen layers' cache, checkpoints."""
 
-    def __init__(self, work: Path, train_dir: Path, bench: Path, config: Config, onnx_lower: bool = True):
+    def __init__(self, work: Path, train_dir: Path, bench: Path, config: Config, onnx_lower: bool = True,
+                 retrieve: Callable[[list[Item]], dict[str, list]] | None = None):
         self.work, self.train_dir, self.bench, self.config = Path(work), Path(train_dir), Path(bench), config
+        # Hits (in rank order) for items, by item id: the near-misses come from them.
+        # Without it (tests), every question keeps its far window.
+        self.retrieve = retrieve
         # Tiny runs (tests) skip the int8 export of the frozen layers and run them in torch.
         self.onnx_lower = onnx_lower
         self.work.mkdir(parents=True, exist_ok=True)
@@ -65,7 +74,8 @@ class Trainer:
     # -- data --------------------------------------------------------------------------
     def _key(self) -> str:
         c = self.config
-        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, 4]).encode()).hexdigest()[:10]
+        near = c.near_miss if self.retrieve is not None else 0.0
+        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, near, 5]).encode()).hexdigest()[:10]
 
     def samples(self, tok):
         path = self.work / f"samples-{self._key()}.npz"
@@ -76,7 +86,13 @@ class Trainer:
                  if it.split in ("train", "news_train")]
         if self.config.limit:
             items = items[:self.config.limit]
-        ids, lengths, body, labels = build_samples(items, tok, self.config.max_tokens)
+        near = {}
+        if self.retrieve is not None and self.config.near_miss > 0:
+            asked = [it for it in items if stable_fraction("near:" + it.id) < self.config.near_miss]
+            hits = self.retrieve(asked)
+            near = {it.id: m for it in asked if (m := near_miss(it, hits[it.id])) is not None}
+            print(f"near-misses: {len(near)} of {len(asked)} questions asked for one")
+        ids, lengths, body, labels = build_samples(items, tok, self.config.max_tokens, near)
         np.savez(path.with_suffix(".tmp.npz"), ids=ids, lengths=lengths, body=body, labels=labels)
         path.with_suffix(".tmp.npz").replace(path)
         return ids, lengths, body, labels
@@ -445,6 +461,19 @@ def prefer_neural(metrics: dict) -> bool:
             and n["false_refusals"] <= f["false_refusals"] + 0.01)
 
 
+def pooled_hits(train_dir: Path, bench: Path, pool_work: Path, settings):
+    """Items' hits by the project's own retriever over the pooled index (built if needed),
+    cached with the feature reader's in ``pool_work/hits.pkl``."""
+    def retrieve(items: list[Item]) -> dict[str, list]:
+        from .feature_reader import build_index, retrieve_all
+        from .mrc_data import NOISE_ARTICLES
+
+        build_index(train_dir, bench, pool_work, settings, NOISE_ARTICLES)
+        examples, _ = retrieve_all(items, pool_work, settings.with_(index_dir=pool_work / "index"))
+        return {e.q.id: e.hits for e in examples}
+    return retrieve
+
+
 def run_neural(train_dir: Path, bench: Path, work: Path, pool_work: Path, config: Config, resume: bool,
                settings, models_dir: Path) -> dict:
     """Train (or continue training) the span reader in ``work``, ship its tensors to
@@ -456,7 +485,7 @@ def run_neural(train_dir: Path, bench: Path, work: Path, pool_work: Path, config
 
     st_folder = ensure_e5_model(settings.model_cache)
     tok = Tokenizer.from_file(str(st_folder / "tokenizer.json"))
-    trainer = Trainer(work, train_dir, bench, config)
+    trainer = Trainer(work, train_dir, bench, config, retrieve=pooled_hits(train_dir, bench, pool_work, settings))
     log_path = Path(work) / "train.log"
 
     def log(line: str) -> None:

@@ -1,8 +1,10 @@
 """Training windows for the span reader, built with the assistant's own window code.
 
 For each question: one window around the answer's sentence (0–2 sentences before it,
-chosen by hash), and no-answer windows: another stretch of the same context, and a
-paragraph of the same article (same topic) that lacks every gold answer.
+chosen by hash), and no-answer windows: another stretch of the same context (or, for a
+share of the questions chosen by hash, a retrieved near-miss: the best-ranked passage
+the project's own retriever returns for the question whose article lacks every gold
+answer), and a paragraph of the same article (same topic) that lacks every gold answer.
 """
 
 from __future__ import annotations
@@ -54,13 +56,35 @@ def load_items(train_dir: Path, bench: Path, news: bool = True) -> list[Item]:
     return items
 
 
+#: A near-miss: (headline, article body, character the window is built around).
+NearMiss = tuple[str, str, int]
+
+
+def near_miss(item: Item, hits) -> NearMiss | None:
+    """The best-ranked retrieved passage (``Hit``s in rank order) whose article holds none
+    of the item's gold answers, with the window centred on its chunk's sentence sharing
+    the most characters with the question: what the reader would be shown when the
+    evidence is not there."""
+    asked = set(item.question)
+    for h in hits:
+        body = h.article.body
+        if not body.strip() or any(a in body for a in item.answers):
+            continue
+        spans = h.chunk.sentences or ((h.chunk.start, h.chunk.end),)
+        a, _ = max(spans, key=lambda s: (len(asked & set(body[s[0]:s[1]])), -s[0]))
+        return h.article.headline, body, a
+    return None
+
+
 def _pick(key: str, n: int) -> int:
     return int(stable_fraction(key) * n) % max(n, 1)
 
 
-def windows_for(item: Item, tok, cache: dict, siblings: list[Item], max_tokens: int):
+def windows_for(item: Item, tok, cache: dict, siblings: list[Item], max_tokens: int,
+                near: NearMiss | None = None):
     """(window, start_token, end_token) triples for one item: the answer window and up
-    to two no-answer windows (start = end = 0)."""
+    to two no-answer windows (start = end = 0): the ``near`` miss when given, else
+    another stretch of the same context; and a paragraph of the same article."""
     def prepared(text: str):
         if text not in cache:
             cache[text] = (tokenize(tok, text), split_sentences(text))
@@ -84,7 +108,15 @@ def windows_for(item: Item, tok, cache: dict, siblings: list[Item], max_tokens: 
         return bool(w.offsets) and not any(ans in stretch for ans in item.answers)
 
     far = [i for i in range(len(sents)) if abs(i - center) >= 3]
-    if far:
+    if near is not None:
+        ntitle, ntext, char = near
+        ntokens, nsents = prepared(ntext)
+        if nsents:
+            w = build_window(q, tokenize(tok, ntitle), ntokens, nsents, sentence_at(nsents, char), before=1,
+                             max_tokens=max_tokens)
+            if lacks(w, ntext):
+                out.append((w, 0, 0))
+    elif far:
         i = far[_pick("far:" + item.id, len(far))]
         w = build_window(q, title, text, sents, i, before=0, max_tokens=max_tokens)
         if lacks(w, item.context):
@@ -101,8 +133,9 @@ def windows_for(item: Item, tok, cache: dict, siblings: list[Item], max_tokens: 
     return out
 
 
-def build_samples(items: list[Item], tok, max_tokens: int):
-    """Padded ids (n, max_tokens) int32, lengths, body starts, start and end labels."""
+def build_samples(items: list[Item], tok, max_tokens: int, near: dict[str, NearMiss] | None = None):
+    """Padded ids (n, max_tokens) int32, lengths, body starts, start and end labels.
+    ``near`` maps item ids to the near-miss that stands in for their far window."""
     from tqdm import tqdm
 
     by_article: dict[str, list[Item]] = {}
@@ -113,7 +146,7 @@ def build_samples(items: list[Item], tok, max_tokens: int):
     cache: dict = {}
     rows = []
     for it in tqdm(items, desc="windows", unit="q", mininterval=5):
-        for w, s, e in windows_for(it, tok, cache, siblings[it.article], max_tokens):
+        for w, s, e in windows_for(it, tok, cache, siblings[it.article], max_tokens, (near or {}).get(it.id)):
             rows.append((w.ids, w.body_first, s, e))
     n = len(rows)
     ids = np.full((n, max_tokens), PAD, np.int32)
