@@ -252,7 +252,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
                                                  ("max_windows", args.max_windows), ("frozen", args.frozen),
-                                                 ("lr", args.lr)) if v is not None})
+                                                 ("lr", args.lr), ("near_miss", args.near_miss)) if v is not None})
             run_neural(data, bench, Path(args.neural_work), Path(args.work), config, args.resume,
                        _settings(args), Path(args.models))
     elif args.validate:
@@ -345,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-windows", type=int, help="neural: train on a seeded sample of this many windows")
     sp.add_argument("--frozen", type=int, help="neural: bottom layers (of 12) kept as converted and cached")
     sp.add_argument("--lr", type=float, help="neural: peak learning rate")
+    sp.add_argument("--near-miss", type=float, dest="near_miss",
+                    help="neural: share of questions (0-1, default 0.5) whose far no-answer window is "
+                         "a retrieved near-miss")
     sp.add_argument("--neural-work", default="embeddings/train-neural",
                     help="neural: windows, the frozen layers' cache and checkpoints")
     sp.set_defaults(func=cmd_train)
