@@ -152,6 +152,26 @@ def test_a_near_miss_stands_in_for_the_far_window_as_a_no_answer_window(e5):
     w = near[1][0]
     assert (w.start, w.end) == (0, len(body))  # built over the near-miss's own text
     assert tok.decode(list(w.ids)).replace(" ", "").count("水库") >= 2  # title and body of the near-miss
-    # a near-miss holding the answer teaches nothing and is dropped
+    # a near-miss holding the answer teaches nothing: the far stretch stands after all
     holding = windows_for(item, tok, {}, [], 64, near=("x", "库容为320万立方米。", 0))
-    assert [w[1:] for w in holding] == [far[0][1:]]
+    assert [w[1:] for w in holding] == [w[1:] for w in far]
+    assert holding[1][0].start == far[1][0].start
+
+
+def test_another_reports_figure_of_the_answers_kind_is_no_near_miss_for_a_generated_news_question():
+    from rag.training.span_data import Item, near_miss, rivals
+
+    item = Item(id="contrast:1", question="两市合计成交多少亿元？", title="", context="两市合计成交6589.15亿元。",
+                answers=("6589.15亿元",), start=6, article="noise-1", split="news_train")
+    other_day = _hit(0, "资金路线图", "两市合计成交9481.16亿元，较上一交易日增加。")
+    unrelated = _hit(1, "行情", "两市合计成交额较上周明显放大，成交活跃。")
+    assert rivals(item, other_day.article.body) and not rivals(item, unrelated.article.body)
+    assert near_miss(item, [other_day, unrelated])[0] == "行情"
+    # "万余元" is of the answer's kind (元), "17具" is not of "21名"'s
+    assert rivals(item, "涉案金额12万余元。")
+    dead = Item(**{**item.__dict__, "answers": ("21名",), "question": "已发现多少名遇难者？"})
+    assert not rivals(dead, "现场找到17具遗体。") and rivals(dead, "另有3名伤者。")
+    # a question people wrote about one passage names its subject: another passage's figure is a near-miss
+    written = Item(**{**item.__dict__, "split": "train"})
+    assert not rivals(written, other_day.article.body)
+    assert near_miss(written, [other_day, unrelated])[0] == "资金路线图"

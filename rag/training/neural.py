@@ -75,7 +75,7 @@ class Trainer:
     def _key(self) -> str:
         c = self.config
         near = c.near_miss if self.retrieve is not None else 0.0
-        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, near, 5]).encode()).hexdigest()[:10]
+        return hashlib.sha1(json.dumps([c.max_tokens, c.limit, c.news, c.frozen, near, 6]).encode()).hexdigest()[:10]
 
     def samples(self, tok):
         path = self.work / f"samples-{self._key()}.npz"

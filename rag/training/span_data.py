@@ -9,6 +9,7 @@ answer), and a paragraph of the same article (same topic) that lacks every gold 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,16 +60,40 @@ def load_items(train_dir: Path, bench: Path, news: bool = True) -> list[Item]:
 #: A near-miss: (headline, article body, character the window is built around).
 NearMiss = tuple[str, str, int]
 
+#: The split of the questions generated from news sentences (``synthetic_news``, ``contrast_news``).
+GENERATED = "news_train"
+
+
+def _unit(answer: str) -> str | None:
+    """The unit a numeric answer ends in (the last character after its last digit:
+    元 of 6589.15亿元, % of 5.6%, 名 of 21名), or None."""
+    m = re.search(r"\d[^\d]*$", answer)
+    tail = m.group(0)[1:].strip() if m else ""
+    return tail[-1] if tail else None
+
+
+def rivals(item: Item, text: str) -> bool:
+    """Whether ``text`` could answer the item's question: it holds a gold answer or, for a
+    question generated from a news sentence, a number in the answer's unit. Such questions
+    are asked by their clause alone, without the article's date or place ("两市合计成交
+    多少亿元？"), so another report's figure of that kind answers them as well."""
+    if any(a in text for a in item.answers):
+        return True
+    if item.split != GENERATED:
+        return False
+    units = {u for a in item.answers if (u := _unit(a))}
+    return any(re.search(r"\d[\d,.]*\s*[十百千万亿余多]*" + re.escape(u), text) for u in units)
+
 
 def near_miss(item: Item, hits) -> NearMiss | None:
     """The best-ranked retrieved passage (``Hit``s in rank order) whose article holds none
-    of the item's gold answers, with the window centred on its chunk's sentence sharing
-    the most characters with the question: what the reader would be shown when the
-    evidence is not there."""
+    of the item's gold answers and whose passage does not otherwise ``rivals`` it, with the
+    window centred on its chunk's sentence sharing the most characters with the question:
+    what the reader would be shown when the evidence is not there."""
     asked = set(item.question)
     for h in hits:
         body = h.article.body
-        if not body.strip() or any(a in body for a in item.answers):
+        if not body.strip() or any(a in body for a in item.answers) or rivals(item, body[h.chunk.start:h.chunk.end]):
             continue
         spans = h.chunk.sentences or ((h.chunk.start, h.chunk.end),)
         a, _ = max(spans, key=lambda s: (len(asked & set(body[s[0]:s[1]])), -s[0]))
@@ -108,15 +133,18 @@ def windows_for(item: Item, tok, cache: dict, siblings: list[Item], max_tokens: 
         return bool(w.offsets) and not any(ans in stretch for ans in item.answers)
 
     far = [i for i in range(len(sents)) if abs(i - center) >= 3]
+    nearby = None
     if near is not None:
         ntitle, ntext, char = near
         ntokens, nsents = prepared(ntext)
         if nsents:
             w = build_window(q, tokenize(tok, ntitle), ntokens, nsents, sentence_at(nsents, char), before=1,
                              max_tokens=max_tokens)
-            if lacks(w, ntext):
-                out.append((w, 0, 0))
-    elif far:
+            if w.offsets and not rivals(item, ntext[w.start:w.end]):
+                nearby = w
+    if nearby is not None:
+        out.append((nearby, 0, 0))
+    elif far:  # no near-miss asked for, or its window could answer the question
         i = far[_pick("far:" + item.id, len(far))]
         w = build_window(q, title, text, sents, i, before=0, max_tokens=max_tokens)
         if lacks(w, item.context):
