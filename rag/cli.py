@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--frozen", type=int, help="neural: bottom layers (of 12) kept as converted and cached")
     sp.add_argument("--lr", type=float, help="neural: peak learning rate")
     sp.add_argument("--near-miss", type=float, dest="near_miss",
-                    help="neural: share of questions (0-1, default 0.5) whose far no-answer window is "
+                    help="neural: share of questions (0-1, default 0: off) whose far no-answer window is "
                          "a retrieved near-miss")
     sp.add_argument("--neural-work", default="embeddings/train-neural",
                     help="neural: windows, the frozen layers' cache and checkpoints")
