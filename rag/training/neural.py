@@ -37,7 +37,7 @@ from ..answer.span_reader import best_of_windows, run_windows, span_mask
 from ..answer.windows import MAX_TOKENS, PAD
 from ..evaluation.metrics import cmrc_em, cmrc_f1
 from .mrc_data import stable_fraction
-from .span_data import Item, build_samples, context_windows, load_items, near_miss
+from .span_data import GENERATED, Item, build_samples, context_windows, load_items, near_miss
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Trainer:
             z = np.load(path)
             return z["ids"], z["lengths"], z["body"], z["labels"]
         items = [it for it in load_items(self.train_dir, self.bench, self.config.news)
-                 if it.split in ("train", "news_train")]
+                 if it.split in ("train", GENERATED)]
         if self.config.limit:
             items = items[:self.config.limit]
         near = {}

@@ -32,6 +32,10 @@ class Item:
     split: str
 
 
+#: The split of training questions generated from news sentences (``synthetic_news``, ``contrast_news``).
+GENERATED = "news_train"
+
+
 def load_items(train_dir: Path, bench: Path, news: bool = True) -> list[Item]:
     """Every question with its context and answer offset, in a fixed order."""
     contexts, questions = load(train_dir)
@@ -53,16 +57,12 @@ def load_items(train_dir: Path, bench: Path, news: bool = True) -> list[Item]:
             start = text.find(q.answers[0])
             if start >= 0:
                 items.append(Item(q.id, q.question, row.get("headline") or "", text, q.answers, start,
-                                  q.context_id, "news_train" if q.split == "train" else q.split))
+                                  q.context_id, GENERATED if q.split == "train" else q.split))
     return items
 
 
 #: A near-miss: (headline, article body, character the window is built around).
 NearMiss = tuple[str, str, int]
-
-#: The split of the questions generated from news sentences (``synthetic_news``, ``contrast_news``).
-GENERATED = "news_train"
-
 
 def _unit(answer: str) -> str | None:
     """The unit a numeric answer ends in (the last character after its last digit:
