@@ -252,7 +252,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
                                                  ("max_windows", args.max_windows), ("frozen", args.frozen),
-                                                 ("lr", args.lr), ("near_miss", args.near_miss)) if v is not None})
+                                                 ("lr", args.lr), ("near_miss", args.near_miss),
+                                                 ("near_miss_human", args.near_miss_human or None)) if v is not None})
             run_neural(data, bench, Path(args.neural_work), Path(args.work), config, args.resume,
                        _settings(args), Path(args.models))
     elif args.validate:
@@ -348,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--near-miss", type=float, dest="near_miss",
                     help="neural: share of questions (0-1, default 0: off) whose far no-answer window is "
                          "a retrieved near-miss")
+    sp.add_argument("--near-miss-human", action="store_true",
+                    help="neural: near-misses for the human-written (CMRC, DRCD) questions only")
     sp.add_argument("--neural-work", default="embeddings/train-neural",
                     help="neural: windows, the frozen layers' cache and checkpoints")
     sp.set_defaults(func=cmd_train)

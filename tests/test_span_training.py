@@ -175,3 +175,14 @@ def test_another_reports_figure_of_the_answers_kind_is_no_near_miss_for_a_genera
     written = Item(**{**item.__dict__, "split": "train"})
     assert not rivals(written, other_day.article.body)
     assert near_miss(written, [other_day, unrelated])[0] == "资金路线图"
+
+
+def test_near_misses_go_to_a_share_of_the_questions_and_can_skip_the_generated_ones():
+    from rag.training.span_data import GENERATED, Item, asked_for_near_miss
+
+    items = [Item(**{**QUESTION_ITEM, "id": f"q{i}", "split": "train" if i % 2 else GENERATED}) for i in range(200)]
+    assert asked_for_near_miss(items, 0.0) == [] and asked_for_near_miss(items, 1.0) == items
+    half = asked_for_near_miss(items, 0.5)
+    assert 60 < len(half) < 140 and half == asked_for_near_miss(items, 0.5)  # by hash: the same every run
+    human = asked_for_near_miss(items, 0.5, human_only=True)
+    assert human == [it for it in half if it.split == "train"] and human

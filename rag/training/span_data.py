@@ -85,6 +85,13 @@ def rivals(item: Item, text: str) -> bool:
     return any(re.search(r"\d[\d,.]*\s*[十百千万亿余多]*" + re.escape(u), text) for u in units)
 
 
+def asked_for_near_miss(items: list[Item], share: float, human_only: bool = False) -> list[Item]:
+    """The items whose far window a near-miss stands in for: ``share`` of them by hash and,
+    with ``human_only``, none of the questions generated from news sentences."""
+    return [it for it in items if stable_fraction("near:" + it.id) < share
+            and not (human_only and it.split == GENERATED)]
+
+
 def near_miss(item: Item, hits) -> NearMiss | None:
     """The best-ranked retrieved passage (``Hit``s in rank order) whose article holds none
     of the item's gold answers and whose passage does not otherwise ``rivals`` it, with the
