@@ -56,7 +56,8 @@ class Config:
     news: bool = True  # include the news cloze questions
     # Share of questions whose far window is a retrieved near-miss. Off: at 0.5 withheld
     # evidence was refused far more often on validation, but answers and leads fell and the
-    # news contrast questions were refused 15-18% of the time (README, "Near-misses").
+    # news contrast questions were refused 15-18% of the time; for the human-written questions
+    # only, the contrast questions held but calibration showed far fewer leads (README, "Near-misses").
     near_miss: float = 0.0
     # Near-misses for the human-written (CMRC, DRCD) questions only: a question generated
     # from a news sentence names no date or place, so a same-topic report may answer it.
