@@ -250,6 +250,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.validate or args.calibrate:
             validate_neural(data, bench, Path(args.work), _settings(args), Path(args.models), choose=args.calibrate)
         else:
+            if args.near_miss_human and not (args.near_miss or 0) > 0:
+                raise RagError("--near-miss-human chooses whose far window a near-miss replaces: "
+                               "give --near-miss SHARE (0-1) as well")
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
                                                  ("max_windows", args.max_windows), ("frozen", args.frozen),
                                                  ("lr", args.lr), ("near_miss", args.near_miss),

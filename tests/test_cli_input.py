@@ -89,3 +89,14 @@ def test_verify_file_gives_one_verdict_per_claim_line_with_its_id(fake_env, tmp_
         assert {"label", "explanation", "claimed", "found", "evidence"} <= set(r)
     assert f'{path}:2: "claim" is not text but int' in rows[1]["error"]
     assert len(err.strip().splitlines()) == 1
+
+
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.mark.skipif(not (SHARED / "train" / "cmrc2018_dev.json").is_file(), reason="../shared/train is missing")
+def test_near_misses_for_the_human_written_questions_need_a_share(capsys):
+    code = main(["train", "--reader", "neural", "--near-miss-human", "--data", str(SHARED / "train"),
+                 "--noise", str(SHARED / "bench" / "crud-news-11k.jsonl.gz")])
+    err = capsys.readouterr().err
+    assert code != 0 and "give --near-miss SHARE" in err and len(err.strip().splitlines()) == 1

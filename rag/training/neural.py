@@ -204,7 +204,8 @@ class Trainer:
         epoch, step, history = 0, 0, []
         if resume and self.checkpoint_path().exists():
             state = torch.load(self.checkpoint_path(), weights_only=False)
-            if state["config"] != asdict(c):
+            # A setting added after the checkpoint was written ran at its default.
+            if {**asdict(Config()), **state["config"]} != asdict(c):
                 raise SystemExit(f"{self.checkpoint_path()} was trained with other settings; "
                                  "remove it or run with the same ones")
             model.load_delta(state["model"])
