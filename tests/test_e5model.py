@@ -249,3 +249,39 @@ def test_int8_keeps_input_order_across_length_sorted_batches(int8_encoder):
     assert (sims.argmax(axis=1) == np.arange(len(single))).all()
     assert int8_encoder.encode_query("株洲").shape == (384,)
     assert int8_encoder.encode_documents([]).shape == (0, 384)
+
+
+@pytest.mark.integration
+def test_int8_truncates_long_texts_as_the_tokenizer_would(e5_folder, int8_encoder):
+    from tokenizers import Tokenizer
+
+    from rag.embedding.e5onnx import truncated
+
+    own = Tokenizer.from_file(str(e5_folder / "tokenizer.json"))
+    own.enable_truncation(512)
+    long_text = "。".join(newspaper_sentences()[:200])
+    ids = int8_encoder.tokenizer.encode("passage: " + long_text).ids
+    assert len(ids) > 512  # the shared tokenizer itself never truncates
+    assert truncated(ids, 512) == own.encode("passage: " + long_text).ids
+    assert truncated(ids[:10], 512) == ids[:10]
+    # What follows the first 512 tokens does not change the embedding.
+    a, b = int8_encoder.encode_documents([long_text, long_text + "再加一句。" * 50])
+    assert float(a @ b) > 0.999
+
+
+def test_one_tokenizer_per_file_content(tmp_path):
+    pytest.importorskip("tokenizers")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"株洲": 0, "日报": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.enable_truncation(1)  # a file that asks for truncation still loads without it
+    first, copy, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    first.write_text(tok.to_str(), "utf-8")
+    copy.write_text(tok.to_str(), "utf-8")
+    other.write_text(tok.to_str().replace('"日报"', '"新闻"'), "utf-8")
+    shared = e5model.shared_tokenizer(first)
+    assert e5model.shared_tokenizer(copy) is shared  # same content, other folder: one instance
+    assert e5model.shared_tokenizer(other) is not shared
+    assert shared.truncation is None and shared.padding is None
+    assert shared.encode("株洲 日报").ids == [0, 1]

