@@ -253,10 +253,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             if args.near_miss_human and not (args.near_miss or 0) > 0:
                 raise RagError("--near-miss-human chooses whose far window a near-miss replaces: "
                                "give --near-miss SHARE (0-1) as well")
+            if args.init and not Path(args.init).is_file():
+                raise RagError(f"{args.init}: no such tensors file to start from (--init)")
             config = Config(**{k: v for k, v in (("limit", args.limit), ("epochs", args.epochs),
                                                  ("max_windows", args.max_windows), ("frozen", args.frozen),
                                                  ("lr", args.lr), ("near_miss", args.near_miss),
-                                                 ("near_miss_human", args.near_miss_human or None)) if v is not None})
+                                                 ("near_miss_human", args.near_miss_human or None),
+                                                 ("init", args.init)) if v is not None})
             run_neural(data, bench, Path(args.neural_work), Path(args.work), config, args.resume,
                        _settings(args), Path(args.models))
     elif args.validate:
@@ -354,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "a retrieved near-miss")
     sp.add_argument("--near-miss-human", action="store_true",
                     help="neural: near-misses for the human-written (CMRC, DRCD) questions only")
+    sp.add_argument("--init", help="neural: trained tensors (span-reader.safetensors) to go on training from")
     sp.add_argument("--neural-work", default="embeddings/train-neural",
                     help="neural: windows, the frozen layers' cache and checkpoints")
     sp.set_defaults(func=cmd_train)

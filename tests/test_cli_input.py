@@ -100,3 +100,12 @@ def test_near_misses_for_the_human_written_questions_need_a_share(capsys):
                  "--noise", str(SHARED / "bench" / "crud-news-11k.jsonl.gz")])
     err = capsys.readouterr().err
     assert code != 0 and "give --near-miss SHARE" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not (SHARED / "train" / "cmrc2018_dev.json").is_file(), reason="../shared/train is missing")
+def test_a_missing_file_to_start_training_from_is_a_one_line_error(capsys, tmp_path):
+    missing = tmp_path / "nope.safetensors"
+    code = main(["train", "--reader", "neural", "--init", str(missing), "--data", str(SHARED / "train"),
+                 "--noise", str(SHARED / "bench" / "crud-news-11k.jsonl.gz")])
+    err = capsys.readouterr().err
+    assert code != 0 and f"{missing}: no such tensors file" in err and len(err.strip().splitlines()) == 1

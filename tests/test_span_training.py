@@ -193,3 +193,22 @@ def test_near_misses_go_to_a_share_of_the_questions_and_can_skip_the_generated_o
     assert 60 < len(half) < 140 and half == asked_for_near_miss(items, 0.5)  # by hash of the id, not by draw
     human = asked_for_near_miss(items, 0.5, human_only=True)
     assert human == [it for it in half if it.split == "train"] and human
+
+
+def test_a_run_can_start_from_an_earlier_runs_tensors(sliver, e5, trained, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    folder, tok = e5
+    before = trained[1].delta_state()
+    init = tmp_path / "span-reader.safetensors"
+    save_file({k: v.contiguous() for k, v in before.items()}, str(init))
+    # With no learning rate the run ends where it started: on the earlier tensors.
+    still, _ = _trainer(sliver, tmp_path / "still", init=str(init), lr=0.0).train(folder, tok, log=lambda s: None)
+    assert all(torch.equal(before[k], v) for k, v in still.delta_state().items())
+    # Trained on, it moves away from them, and not back to where a fresh run goes.
+    on, _ = _trainer(sliver, tmp_path / "on", init=str(init)).train(folder, tok, log=lambda s: None)
+    fresh = _trainer(sliver, tmp_path / "fresh").train(folder, tok, log=lambda s: None)[0].delta_state()
+    moved = on.delta_state()
+    assert any(not torch.equal(before[k], moved[k]) for k in moved)
+    assert any(not torch.equal(fresh[k], moved[k]) for k in moved)

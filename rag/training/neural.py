@@ -62,6 +62,9 @@ class Config:
     # Near-misses for the human-written (CMRC, DRCD) questions only: a question generated
     # from a news sentence names no date or place, so a same-topic report may answer it.
     near_miss_human: bool = False
+    # Trained tensors (a ``span-reader.safetensors``) to start from instead of the converted
+    # e5 layers: training goes on from an earlier run (with its own epochs and lr).
+    init: str = ""
 
 
 class Trainer:
@@ -187,6 +190,11 @@ class Trainer:
         from ..answer.span_model import make_span_model
 
         model = make_span_model(st_folder, c.frozen, seed=c.seed)
+        if c.init:
+            from safetensors.torch import load_file
+
+            model.load_delta(load_file(c.init))
+            log(f"starting from {c.init}")
         ids, lengths, body, labels = self.samples(tok)
         n = len(ids)
         log(f"{n} windows ({int((labels[:, 0] > 0).sum())} with an answer)")
