@@ -13,10 +13,10 @@ and ``load_e5_tokenizer`` never pulls in torch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-import hashlib
 import struct
 import threading
 import uuid
